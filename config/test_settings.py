@@ -1,0 +1,15 @@
+"""Settings for the test suite: the same settings module, with a test key and fast hashing.
+The database still comes from DATABASE_URL (PostgreSQL in CI) or the SQLite default."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-servicefirst-secret-key-0123456789abcdefghijklmnop")
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "test-only-field-key")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {  # noqa: F405
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("servicefirst.accounts.urls")),
+    path("customers/", include("servicefirst.customers.urls")),
+    path("audit/", include("servicefirst.core.urls")),
+]

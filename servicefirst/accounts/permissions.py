@@ -1,0 +1,206 @@
+"""The permission matrix: role × action → scope. The one place that says who may do what.
+
+Services and selectors call `scope_for` / `require`; the API, the pages and the admin all go
+through them, so every entry point obeys the same check. `tests/test_permission_matrix.py`
+walks the whole matrix.
+
+Scopes, from narrowest to widest:
+- NONE      the role may not do this at all;
+- ASSIGNED  only customers whose relationship manager is the actor;
+- UNIT      only customers whose home branch is the actor's unit (or staff of that unit);
+- ALL       anywhere in the bank.
+
+Personal fields (phone, e-mail, identity number, address, birth date) are always shown masked
+(phone `138****8000`, identity number with only its last four) unless the actor holds
+`customer.reveal` for that customer and asks to reveal them; every reveal is audit-logged.
+"""
+
+from enum import IntEnum
+
+from servicefirst.accounts.models import Role
+
+
+class Scope(IntEnum):
+    NONE = 0
+    ASSIGNED = 1
+    UNIT = 2
+    ALL = 3
+
+
+class Action:
+    CUSTOMER_VIEW = "customer.view"  # find a customer and open their 360 (masked)
+    CUSTOMER_REVEAL = "customer.reveal"  # unmask personal fields
+    CUSTOMER_CREATE = "customer.create"
+    CUSTOMER_EDIT = "customer.edit"
+    CUSTOMER_MERGE = "customer.merge"
+    CUSTOMER_IMPORT = "customer.import"
+    CUSTOMER_EXPORT = "customer.export"
+    INTERACTION_ADD = "interaction.add"
+    AUDIT_VIEW = "audit.view"
+    STAFF_VIEW = "staff.view"
+    STAFF_MANAGE = "staff.manage"
+    ORG_MANAGE = "org.manage"
+
+    ALL = (
+        CUSTOMER_VIEW,
+        CUSTOMER_REVEAL,
+        CUSTOMER_CREATE,
+        CUSTOMER_EDIT,
+        CUSTOMER_MERGE,
+        CUSTOMER_IMPORT,
+        CUSTOMER_EXPORT,
+        INTERACTION_ADD,
+        AUDIT_VIEW,
+        STAFF_VIEW,
+        STAFF_MANAGE,
+        ORG_MANAGE,
+    )
+
+
+A, S = Action, Scope
+
+# Anything not listed is Scope.NONE.
+MATRIX: dict[str, dict[str, Scope]] = {
+    Role.TELLER: {
+        # A customer of any branch may walk up to any counter; the teller sees masked IDs.
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_CREATE: S.ALL,
+        A.CUSTOMER_EDIT: S.ALL,
+        A.INTERACTION_ADD: S.ALL,
+        A.STAFF_VIEW: S.UNIT,
+    },
+    Role.LOBBY_MANAGER: {
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_CREATE: S.ALL,
+        A.CUSTOMER_EDIT: S.UNIT,
+        A.INTERACTION_ADD: S.ALL,
+        A.STAFF_VIEW: S.UNIT,
+    },
+    Role.BRANCH_MANAGER: {
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_REVEAL: S.UNIT,
+        A.CUSTOMER_CREATE: S.ALL,
+        A.CUSTOMER_EDIT: S.UNIT,
+        A.CUSTOMER_EXPORT: S.UNIT,
+        A.INTERACTION_ADD: S.ALL,
+        A.STAFF_VIEW: S.UNIT,
+    },
+    Role.RELATIONSHIP_MANAGER: {
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_REVEAL: S.ASSIGNED,
+        A.CUSTOMER_CREATE: S.ALL,
+        A.CUSTOMER_EDIT: S.ASSIGNED,
+        A.CUSTOMER_EXPORT: S.ASSIGNED,
+        A.INTERACTION_ADD: S.ALL,
+        A.STAFF_VIEW: S.UNIT,
+    },
+    Role.CC_AGENT: {
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_EDIT: S.ALL,
+        A.INTERACTION_ADD: S.ALL,
+        A.STAFF_VIEW: S.UNIT,
+    },
+    Role.CC_SUPERVISOR: {
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_REVEAL: S.ALL,
+        A.CUSTOMER_EDIT: S.ALL,
+        A.INTERACTION_ADD: S.ALL,
+        A.STAFF_VIEW: S.UNIT,
+    },
+    Role.MARKETING_ANALYST: {
+        # Works on segments, not individuals: masked view, masked exports, imports campaign data.
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_IMPORT: S.ALL,
+        A.CUSTOMER_EXPORT: S.ALL,
+    },
+    Role.BACK_OFFICE: {
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_REVEAL: S.ALL,
+        A.CUSTOMER_CREATE: S.ALL,
+        A.CUSTOMER_EDIT: S.ALL,
+        A.CUSTOMER_MERGE: S.ALL,
+        A.CUSTOMER_IMPORT: S.ALL,
+        A.INTERACTION_ADD: S.ALL,
+        A.STAFF_VIEW: S.UNIT,
+    },
+    Role.COMPLIANCE_AUDITOR: {
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_REVEAL: S.ALL,
+        A.CUSTOMER_EXPORT: S.ALL,
+        A.AUDIT_VIEW: S.ALL,
+        A.STAFF_VIEW: S.ALL,
+    },
+    Role.ADMINISTRATOR: {
+        # Runs the system; sees customers masked, cannot reveal them or read the audit log.
+        A.CUSTOMER_VIEW: S.ALL,
+        A.CUSTOMER_CREATE: S.ALL,
+        A.CUSTOMER_IMPORT: S.ALL,
+        A.CUSTOMER_MERGE: S.ALL,
+        A.STAFF_VIEW: S.ALL,
+        A.STAFF_MANAGE: S.ALL,
+        A.ORG_MANAGE: S.ALL,
+    },
+}
+
+
+def role_scope(role: str, action: str) -> Scope:
+    return MATRIX.get(role, {}).get(action, Scope.NONE)
+
+
+def staff_of(user):
+    """The Staff record of a user, or None (anonymous users and logins without a staff record)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.staff
+    except Exception:  # RelatedObjectDoesNotExist
+        return None
+
+
+def scope_for(user, action: str) -> Scope:
+    """The widest scope any of the user's roles grants for the action."""
+    staff = staff_of(user)
+    if staff is None:
+        return Scope.NONE
+    return max((role_scope(r, action) for r in staff.role_codes), default=Scope.NONE)
+
+
+def allows(
+    user,
+    action: str,
+    *,
+    home_branch_id: int | None = None,
+    relationship_manager_id: int | None = None,
+) -> bool:
+    """Whether the user may perform `action` on an object with this home branch and RM."""
+    scope = scope_for(user, action)
+    if scope == Scope.ALL:
+        return True
+    if scope == Scope.NONE:
+        return False
+    staff = staff_of(user)
+    if scope == Scope.UNIT:
+        return home_branch_id is not None and home_branch_id == staff.unit_id
+    return relationship_manager_id is not None and relationship_manager_id == staff.pk
+
+
+def allows_customer(user, action: str, customer) -> bool:
+    return allows(
+        user,
+        action,
+        home_branch_id=customer.home_branch_id,
+        relationship_manager_id=customer.relationship_manager_id,
+    )
+
+
+def scope_filter(user, action: str) -> dict | None:
+    """ORM filter kwargs restricting Customer rows to the user's scope; None means nothing."""
+    scope = scope_for(user, action)
+    if scope == Scope.ALL:
+        return {}
+    if scope == Scope.NONE:
+        return None
+    staff = staff_of(user)
+    if scope == Scope.UNIT:
+        return {"home_branch_id": staff.unit_id}
+    return {"relationship_manager_id": staff.pk}
