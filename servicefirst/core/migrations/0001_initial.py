@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('user_agent', models.CharField(blank=True, max_length=300, verbose_name='client')),
                 ('channel', models.CharField(blank=True, max_length=20, verbose_name='channel')),
                 ('detail', models.JSONField(blank=True, default=dict, verbose_name='detail')),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
+                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
             ],
             options={
                 'verbose_name': 'audit event',
