@@ -18,3 +18,13 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _reset_language():
+    """A request activates its user's language for the thread and nothing switches it back;
+    without this a Chinese request would leak its language into the next test."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -160,6 +160,7 @@ def _package_static_dirs() -> list:
     import xstatic.pkg.bootstrap as xbootstrap
 
     return [
+        BASE_DIR / "servicefirst" / "static",  # the project's own CSS/JS (servicefirst/...)
         ("bootstrap", xbootstrap.BASE_DIR),
         ("plotly", Path(plotly.__file__).parent / "package_data"),
     ]

@@ -13,3 +13,6 @@ STORAGES = {  # noqa: F405
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests read in English by default (messages are asserted as written in the code); the product
+# default, Chinese, is exercised by tests that ask for it (staff language, the switcher).
+LANGUAGE_CODE = "en"

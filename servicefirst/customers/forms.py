@@ -4,9 +4,29 @@ validates it, and its errors are put back on the named fields."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from servicefirst.customers.models import Customer, HouseholdLink, Interaction
+from servicefirst.customers.models import Consent, Customer, HouseholdLink, Interaction
 
 PERSONAL = {"id_number", "phones", "email", "home_address", "mailing_address"}
+
+
+# Languages a customer may prefer, each named in its own language (as staff hear it spoken).
+CUSTOMER_LANGUAGES = [
+    ("zh", "中文（普通话）"),
+    ("yue", "粤语"),
+    ("en", "English"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("pt", "Português"),
+    ("ru", "Русский"),
+    ("ar", "العربية"),
+]
+
+
+def language_label(code: str) -> str:
+    return dict(CUSTOMER_LANGUAGES).get(code, code or "—")
 
 
 def _choice(choices, label):
@@ -43,20 +63,7 @@ class ContactForm(forms.Form):
     mailing_address = forms.CharField(label=_("mailing address"), required=False)
     postal_code = forms.CharField(label=_("postal code"), required=False, max_length=10)
     preferred_language = forms.ChoiceField(
-        label=_("preferred language"),
-        choices=[
-            ("zh", "中文"),
-            ("yue", "粤语"),
-            ("en", "English"),
-            ("ja", "日本語"),
-            ("ko", "한국어"),
-            ("fr", "Français"),
-            ("de", "Deutsch"),
-            ("es", "Español"),
-            ("ru", "Русский"),
-            ("ar", "العربية"),
-        ],
-        required=False,
+        label=_("preferred language"), choices=CUSTOMER_LANGUAGES, required=False
     )
     preferred_channel = forms.ChoiceField(
         label=_("preferred channel"), choices=Customer.Channel.choices, required=False
@@ -159,3 +166,22 @@ class InteractionForm(forms.Form):
 class HouseholdForm(forms.Form):
     relative = forms.CharField(label=_("relative's customer number"))
     relation = forms.ChoiceField(label=_("relation"), choices=HouseholdLink.Relation.choices)
+
+
+class ConsentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("consent"), choices=Consent.Kind.choices)
+    granted = forms.ChoiceField(
+        label=_("grant or withdraw"), choices=[("1", _("Grant")), ("0", _("Withdraw"))]
+    )
+    source = forms.CharField(
+        label=_("source"),
+        max_length=80,
+        help_text=_("Where the customer said so: form, call, app, branch…"),
+    )
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("task"), max_length=200)
+    due_on = forms.DateField(
+        label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

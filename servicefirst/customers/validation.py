@@ -45,6 +45,9 @@ CHOICE_FIELDS = {
     "lifecycle": Customer.Lifecycle,
 }
 
+# Enum `.values` rebuilds its list on every access; the importer validates millions of rows.
+_CHOICE_VALUES = {name: frozenset(choices.values) for name, choices in CHOICE_FIELDS.items()}
+
 TEXT_LIMITS = {
     "name_zh": 60,
     "name_latin": 120,
@@ -147,7 +150,7 @@ def clean_customer(
                 value = value.upper()
             if value == "" and field not in ("risk_appetite", "id_type"):
                 continue
-            if value not in choices.values:
+            if value not in _CHOICE_VALUES[field]:
                 labels = {str(label).lower(): v for v, label in choices.choices}
                 if value.lower() in labels:
                     value = labels[value.lower()]

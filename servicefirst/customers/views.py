@@ -1,5 +1,6 @@
-"""Customer pages: search and the Customer 360 with htmx section edits. Each view validates the
-request and calls one service or selector."""
+"""Customer pages: search and the Customer 360 with htmx partial edits. Each view validates the
+request and calls one service or selector; errors come back on the named field and nothing
+changes. Every partial is also reachable without htmx (it then renders inside the full page)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,11 +12,63 @@ from django.views.decorators.http import require_POST
 from servicefirst.accounts.permissions import Action
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.customers import forms, selectors, services
-from servicefirst.customers.models import Customer
+from servicefirst.customers.fields import mask_phone
+from servicefirst.customers.models import Consent, Customer
 
 
 def _not_found(exc):
     raise Http404(str(exc)) from exc
+
+
+def _errors_onto(form, exc: ValidationFailed) -> None:
+    """Put a service's field errors onto the bound form: on the field when the form has it (in
+    place of the form's own, vaguer message for that field), else at the top."""
+    form.is_valid()
+    for field, msgs in exc.errors.items():
+        key = field if field in form.fields else None
+        if key is not None:
+            form.errors.pop(key, None)
+        for message in msgs:
+            form.add_error(key, message)
+
+
+def _consent_rows(view) -> list[tuple[str, str, Consent | None]]:
+    """One row per kind of consent with its latest record (granted, withdrawn or never asked)."""
+    return [(kind, label, view.consents.get(kind)) for kind, label in Consent.Kind.choices]
+
+
+def _context(request, view, **extra) -> dict:
+    """What every part of the Customer 360 needs, so each partial renders the same way alone
+    or inside the page."""
+    customer = view.customer
+    context = {
+        "v": view,
+        "c": customer,
+        "sections": forms.SECTIONS,
+        "can_add": selectors.allows_customer(request.user, Action.INTERACTION_ADD, customer),
+        "consent_rows": _consent_rows(view),
+        "language_label": forms.language_label(customer.preferred_language),
+        "interaction_form": forms.InteractionForm(),
+        "household_form": forms.HouseholdForm(),
+        "consent_form": forms.ConsentForm(),
+        "task_form": forms.TaskForm(),
+    }
+    context.update(extra)
+    return context
+
+
+def _view(request, customer_id: int):
+    try:
+        return selectors.customer_360(actor=request.user, customer_id=customer_id, record=False)
+    except NotFound as exc:
+        _not_found(exc)
+
+
+def _part(request, template: str, context: dict, status: int = 200):
+    """An htmx request gets the fragment; a plain request gets it inside the full page."""
+    if request.htmx:
+        return render(request, template, context, status=status)
+    return render(request, "customers/part_page.html", {**context, "part": template}, status=status)
 
 
 @login_required
@@ -24,7 +77,14 @@ def search(request):
         raise Http404
     query = request.GET.get("q", "").strip()[:100]
     results = selectors.customer_search(actor=request.user, query=query) if query else []
-    template = "customers/_results.html" if request.htmx else "customers/search.html"
+    for customer in results:  # phones are prefetched by the selector
+        phones = list(customer.phones.all())
+        customer.masked_phone = mask_phone(phones[0].e164) if phones else ""
+    template = (
+        "customers/_results.html"
+        if request.htmx and not request.htmx.boosted
+        else "customers/search.html"
+    )
     return render(request, template, {"query": query, "results": results})
 
 
@@ -34,17 +94,7 @@ def detail(request, customer_id: int):
         view = selectors.customer_360(actor=request.user, customer_id=customer_id)
     except NotFound as exc:
         _not_found(exc)
-    return render(
-        request,
-        "customers/detail.html",
-        {
-            "v": view,
-            "c": view.customer,
-            "sections": forms.SECTIONS,
-            "interaction_form": forms.InteractionForm(),
-            "household_form": forms.HouseholdForm(),
-        },
-    )
+    return render(request, "customers/detail.html", _context(request, view))
 
 
 @login_required
@@ -60,40 +110,40 @@ def section(request, customer_id: int, name: str):
     if request.method == "POST":
         form = form_class(request.POST)
         try:
-            customer = services.customer_update(
-                actor=request.user, customer_id=customer.pk, data=forms.data_for_service(name, form)
+            services.customer_update(
+                actor=request.user,
+                customer_id=customer.pk,
+                data=forms.data_for_service(name, form),
             )
         except PermissionDenied as exc:
             return HttpResponseForbidden(str(exc))
         except ValidationFailed as exc:
-            form.is_valid()
-            for field, msgs in exc.errors.items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
-            return render(
+            _errors_onto(form, exc)
+            context = {"c": customer, "name": name, "form": form}
+            return _part(
                 request,
                 "customers/_section_form.html",
-                {"c": customer, "name": name, "form": form},
-                status=422 if not request.htmx else 200,
+                context,
+                status=200 if request.htmx else 422,
             )
         if not request.htmx:
             messages.success(request, _("Saved."))
             return redirect("customers:detail", customer_id=customer.pk)
-        view = selectors.customer_360(actor=request.user, customer_id=customer.pk, record=False)
+        view = _view(request, customer.pk)
         return render(
-            request,
-            "customers/_section.html",
-            {"v": view, "c": view.customer, "name": name, "saved": True},
+            request, "customers/_section.html", _context(request, view, name=name, saved=True)
         )
     if request.GET.get("edit"):
         if not selectors.allows_customer(request.user, Action.CUSTOMER_EDIT, customer):
             return HttpResponseForbidden(_("You may not change this customer."))
         form = form_class(initial=forms.initial_for(name, customer))
-        return render(
+        return _part(
             request, "customers/_section_form.html", {"c": customer, "name": name, "form": form}
         )
-    view = selectors.customer_360(actor=request.user, customer_id=customer.pk, record=False)
-    return render(request, "customers/_section.html", {"v": view, "c": view.customer, "name": name})
+    if not request.htmx:
+        return redirect("customers:detail", customer_id=customer.pk)
+    view = _view(request, customer.pk)
+    return render(request, "customers/_section.html", _context(request, view, name=name))
 
 
 @login_required
@@ -121,25 +171,20 @@ def add_interaction(request, customer_id: int):
             kind=request.POST.get("kind", ""),
             summary=request.POST.get("summary", ""),
         )
+        form = forms.InteractionForm()
+        added = True
     except NotFound as exc:
         _not_found(exc)
     except PermissionDenied as exc:
         return HttpResponseForbidden(str(exc))
     except ValidationFailed as exc:
-        for field, msgs in exc.errors.items():
-            for m in msgs:
-                form.add_error(field if field in form.fields else None, m)
-        view = selectors.customer_360(actor=request.user, customer_id=customer_id, record=False)
-        return render(
-            request,
-            "customers/_timeline.html",
-            {"v": view, "c": view.customer, "interaction_form": form},
-        )
-    view = selectors.customer_360(actor=request.user, customer_id=customer_id, record=False)
-    return render(
+        _errors_onto(form, exc)
+        added = False
+    view = _view(request, customer_id)
+    return _part(
         request,
         "customers/_timeline.html",
-        {"v": view, "c": view.customer, "interaction_form": forms.InteractionForm()},
+        _context(request, view, interaction_form=form, added=added),
     )
 
 
@@ -148,8 +193,13 @@ def add_interaction(request, customer_id: int):
 def add_household(request, customer_id: int):
     form = forms.HouseholdForm(request.POST)
     number = request.POST.get("relative", "").strip().upper()
-    relative = Customer.objects.filter(number=number, merged_into__isnull=True).only("pk").first()
+    added = False
     try:
+        if not number:
+            raise ValidationFailed({"relative": [_("Enter the relative's customer number.")]})
+        relative = (
+            Customer.objects.filter(number=number, merged_into__isnull=True).only("pk").first()
+        )
         if relative is None:
             raise ValidationFailed(
                 {"relative": [_("No customer has the number “%(number)s”.") % {"number": number}]}
@@ -161,18 +211,77 @@ def add_household(request, customer_id: int):
             relation=request.POST.get("relation", ""),
         )
         form = forms.HouseholdForm()
+        added = True
     except NotFound as exc:
         _not_found(exc)
     except PermissionDenied as exc:
         return HttpResponseForbidden(str(exc))
     except ValidationFailed as exc:
-        form.is_valid()
-        for field, msgs in exc.errors.items():
-            for m in msgs:
-                form.add_error(field if field in form.fields else None, m)
-    view = selectors.customer_360(actor=request.user, customer_id=customer_id, record=False)
-    return render(
+        _errors_onto(form, exc)
+    view = _view(request, customer_id)
+    return _part(
         request,
         "customers/_household.html",
-        {"v": view, "c": view.customer, "household_form": form},
+        _context(request, view, household_form=form, added=added),
+    )
+
+
+@login_required
+@require_POST
+def set_consent(request, customer_id: int):
+    """Grant or withdraw one kind of consent through `services.consent_set`."""
+    form = forms.ConsentForm(request.POST)
+    granted = request.POST.get("granted", "")
+    saved = False
+    try:
+        if granted not in ("0", "1"):
+            raise ValidationFailed({"granted": [_("Choose grant or withdraw.")]})
+        services.consent_set(
+            actor=request.user,
+            customer_id=customer_id,
+            kind=request.POST.get("kind", ""),
+            granted=granted == "1",
+            source=request.POST.get("source", ""),
+        )
+        form = forms.ConsentForm()
+        saved = True
+    except NotFound as exc:
+        _not_found(exc)
+    except PermissionDenied as exc:
+        return HttpResponseForbidden(str(exc))
+    except ValidationFailed as exc:
+        _errors_onto(form, exc)
+    view = _view(request, customer_id)
+    return _part(
+        request, "customers/_consents.html", _context(request, view, consent_form=form, saved=saved)
+    )
+
+
+@login_required
+@require_POST
+def add_task(request, customer_id: int):
+    """Add an open follow-up through `services.task_add` (assigned to the author)."""
+    form = forms.TaskForm(request.POST)
+    added = False
+    try:
+        form.is_valid()
+        if "due_on" in form.errors:
+            raise ValidationFailed({"due_on": [_("Enter the due date as YYYY-MM-DD.")]})
+        services.task_add(
+            actor=request.user,
+            customer_id=customer_id,
+            title=request.POST.get("title", "")[:200],
+            due_on=form.cleaned_data.get("due_on"),
+        )
+        form = forms.TaskForm()
+        added = True
+    except NotFound as exc:
+        _not_found(exc)
+    except PermissionDenied as exc:
+        return HttpResponseForbidden(str(exc))
+    except ValidationFailed as exc:
+        _errors_onto(form, exc)
+    view = _view(request, customer_id)
+    return _part(
+        request, "customers/_tasks.html", _context(request, view, task_form=form, added=added)
     )
