@@ -33,6 +33,21 @@ PERSONAL_FIELDS = frozenset(
 )
 
 
+def field_labels(names: list[str]) -> list[str]:
+    """Staff-facing names of customer fields, in the actor's language."""
+    extra = {"phones": _("phones"), "id_number": _("identity number")}
+    labels = []
+    for name in names:
+        if name in extra:
+            labels.append(str(extra[name]))
+            continue
+        try:
+            labels.append(str(Customer._meta.get_field(name.removesuffix("_id")).verbose_name))
+        except Exception:  # not a model field
+            labels.append(name)
+    return labels
+
+
 def customer_numbers(count: int) -> list[str]:
     return [f"C{n:010d}" for n in sequence_allocate(CUSTOMER_NUMBER_SEQUENCE, count)]
 
@@ -174,7 +189,7 @@ def customer_update(*, actor, customer_id: int, data: dict[str, Any]) -> Custome
             customer=customer,
             kind=Interaction.Kind.CHANGE,
             actor=actor,
-            summary=_("Changed: %(fields)s") % {"fields": ", ".join(changed)},
+            summary=_("Changed: %(fields)s") % {"fields": ", ".join(field_labels(changed))},
             detail={"fields": changed},
         )
         audit_record(
