@@ -78,9 +78,13 @@ def on_unauthenticated(request, exc):
 def _routers() -> None:
     from servicefirst.accounts.api import router as accounts_router
     from servicefirst.customers.api import router as customers_router
+    from servicefirst.insights.api import router as insights_router
+    from servicefirst.scoring.api import router as scoring_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", customers_router)
+    api.add_router("/insights", insights_router)
+    api.add_router("/scoring", scoring_router)
 
 
 _routers()

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "servicefirst.core",
     "servicefirst.accounts",
     "servicefirst.customers",
+    "servicefirst.insights",
+    "servicefirst.scoring",
 ]
 
 MIDDLEWARE = [

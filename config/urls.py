@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("servicefirst.accounts.urls")),
     path("customers/", include("servicefirst.customers.urls")),
     path("audit/", include("servicefirst.core.urls")),
+    path("insights/", include("servicefirst.insights.urls")),
+    path("scoring/", include("servicefirst.scoring.urls")),
 ]
