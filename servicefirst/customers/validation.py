@@ -86,6 +86,11 @@ def _parse_date(value: Any) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
     text = str(value).strip().replace("/", "-").replace(".", "-")
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%Y%m%d", "%Y年%m月%d日"):
         try:
             return datetime.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
