@@ -5,7 +5,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.lookups import GreaterThanOrEqual, LessThan, StartsWith
 from django.utils.translation import gettext as _
 
 from servicefirst.accounts.permissions import Action, allows_customer, scope_filter, scope_for  # noqa: F401 - allows_customer re-exported for views
@@ -29,6 +40,22 @@ def _prefix(field_name: str, prefix: str) -> Q:
     return Q(**{f"{field_name}__startswith": prefix})
 
 
+def _given_name_prefix(prefix: str) -> Q:
+    """The given name (the name after a one-character surname) starts with `prefix`; answered
+    by the `substr(name_zh, 2)` index of migration 0003 on both databases."""
+    given = Func(
+        F("name_zh"),
+        # The position is written into the SQL (not a parameter) so the index matches.
+        template="SUBSTR(%(expressions)s, 2)"
+        if connection.vendor == "sqlite"
+        else "SUBSTRING(%(expressions)s, 2)",
+        output_field=CharField(),
+    )
+    if connection.vendor == "sqlite":
+        return Q(GreaterThanOrEqual(given, prefix)) & Q(LessThan(given, prefix + "\U0010ffff"))
+    return Q(StartsWith(given, prefix))
+
+
 def visible_customers(actor, action: str = Action.CUSTOMER_VIEW) -> QuerySet[Customer]:
     filters = scope_filter(actor, action)
     if filters is None:
@@ -36,10 +63,14 @@ def visible_customers(actor, action: str = Action.CUSTOMER_VIEW) -> QuerySet[Cus
     return Customer.objects.filter(merged_into__isnull=True, **filters)
 
 
+ORDER = ("pinyin_full", "id")
+
+
 @dataclass
 class SearchPlan:
     kind: str
     tiers: list[Q] = field(default_factory=list)
+    order: tuple = ORDER  # within a tier
 
 
 def search_plan(query: str) -> SearchPlan:
@@ -62,8 +93,20 @@ def search_plan(query: str) -> SearchPlan:
         return SearchPlan("phone", tiers)
     if f.has_cjk(q):
         name = re.sub(r"\s+", "", q)
+        if len(name) >= 3 and connection.vendor == "postgresql":
+            # pg_trgm answers substrings of three characters or more, and what contains such
+            # a name is few rows: one query, exact matches first, then prefixes, then the rest.
+            rank = Case(
+                When(name_zh=name, then=Value(0)),
+                When(name_zh__startswith=name, then=Value(1)),
+                default=Value(2),
+            )
+            return SearchPlan("name", [Q(name_zh__contains=name)], (rank, *ORDER))
+        # A shorter substring has no trigram (and SQLite has no trigram index at all), so a
+        # contains-match would read every row: the last tier matches the start of the given
+        # name instead, which the expression index of migration 0003 answers.
         return SearchPlan(
-            "name", [Q(name_zh=name), _prefix("name_zh", name), Q(name_zh__contains=name)]
+            "name", [Q(name_zh=name), _prefix("name_zh", name), _given_name_prefix(name)]
         )
     if _LETTERS.fullmatch(q):
         letters = re.sub(r"[^a-z]", "", q.lower())
@@ -72,8 +115,8 @@ def search_plan(query: str) -> SearchPlan:
         tiers = [Q(pinyin_initials=letters), Q(pinyin_full=letters)]
         if len(letters) >= 2:
             tiers += [_prefix("pinyin_full", letters), _prefix("pinyin_initials", letters)]
-        if len(letters) >= 3:
-            tiers.append(Q(name_latin__icontains=q.strip()))
+        if len(letters) >= 3 and connection.vendor == "postgresql":
+            tiers.append(Q(name_latin__icontains=q.strip()))  # pg_trgm GIN on UPPER(name_latin)
         return SearchPlan("pinyin", tiers)
     return SearchPlan("none")
 
@@ -89,12 +132,14 @@ def customer_search(*, actor, query: str, limit: int = 20) -> list[Customer]:
         remaining = limit - len(found)
         if remaining <= 0:
             break
-        rows = (
-            base.filter(tier).exclude(pk__in=list(found)).order_by("pinyin_full", "id")[:remaining]
-        )
-        for c in rows.select_related("home_branch").prefetch_related("phones"):
+        rows = base.filter(tier)
+        if found:
+            rows = rows.exclude(pk__in=list(found))
+        for c in rows.order_by(*plan.order).select_related("home_branch")[:remaining]:
             found.setdefault(c.pk, c)
-    return list(found.values())
+    customers = list(found.values())
+    prefetch_related_objects(customers, "phones")  # one query for the whole page
+    return customers
 
 
 def customer_get(*, actor, customer_id: int) -> Customer:

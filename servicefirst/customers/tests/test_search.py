@@ -71,3 +71,23 @@ def test_exact_match_ranks_before_prefix(teller):
 
 def test_nothing_for_unrecognisable_query(teller, zhang):
     assert customer_search(actor=teller, query="!!") == []
+
+
+def test_two_character_query_finds_the_given_name(teller, zhang):
+    # pg_trgm cannot index two characters: the search matches the start of the given name
+    make_customer(name_zh="李四")
+    assert numbers(customer_search(actor=teller, query="三丰")) == [zhang.number]
+    assert numbers(customer_search(actor=teller, query="三")) == [zhang.number]
+
+
+def test_three_character_name_ranks_exact_then_prefix_then_substring(teller):
+    inside = make_customer(name_zh="欧张三丰")
+    longer = make_customer(name_zh="张三丰华")
+    exact = make_customer(name_zh="张三丰")
+    found = numbers(customer_search(actor=teller, query="张三丰"))
+    assert found[:2] == [exact.number, longer.number]
+    # substrings are a PostgreSQL (pg_trgm) feature; SQLite matches the given name's start
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert found == [exact.number, longer.number, inside.number]
