@@ -202,5 +202,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
+# Public bank data the demo and the models learn from (see datasets/README.md).
+DATASETS_DIR = Path(os.environ.get("DATASETS_DIR", BASE_DIR / "datasets"))
+
 # Rows per batch for imports and exports; a named constant so it is tuned in one place.
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))

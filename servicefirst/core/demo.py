@@ -51,11 +51,9 @@ UCI_SOURCE = "uci-bank-marketing"
 
 
 def uci_file() -> Path:
-    """The UCI bank telemarketing file (settings.DATASETS_DIR, else ../shared/datasets)."""
-    base = (
-        getattr(settings, "DATASETS_DIR", None)
-        or Path(settings.BASE_DIR).parent / "shared" / "datasets"
-    )
+    """The UCI bank telemarketing file: settings.DATASETS_DIR, else the copy shipped in the
+    repository's datasets/ folder (CC BY 4.0, credited in datasets/README.md)."""
+    base = settings.DATASETS_DIR
     return Path(base) / "bank-marketing" / "bank-additional-train.csv"
 
 

@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from servicefirst.accounts.models import Role
 from servicefirst.accounts.tests.factories import UnitFactory, make_staff
@@ -23,7 +24,9 @@ from servicefirst.customers.tests.factories import make_customer, resident_id
 pytestmark = pytest.mark.django_db
 
 DATA = Path(__file__).parent / "data"
-DATASETS = Path("/work/shared/datasets")
+# The UCI file ships in the repository (datasets/); the churn files' first rows are fixtures.
+DATASETS = settings.DATASETS_DIR
+CHURN = DATA / "churn"
 GOOD = DATA / "customers_good.csv"
 BAD = DATA / "customers_bad.csv"
 
@@ -320,7 +323,7 @@ def test_uci_bad_values_name_the_column(tmp_path):
 
 
 def test_churn_modelling_slice(tmp_path):
-    path = slice_of(DATASETS / "churn" / "Churn_Modelling.csv", tmp_path)
+    path = slice_of(CHURN / "Churn_Modelling.csv", tmp_path)
     result = import_customers(actor=None, path=path, mapping="churn-modelling")
     assert result.errors == []
     assert result.created == 50
@@ -340,7 +343,7 @@ def test_churn_modelling_slice(tmp_path):
 
 
 def test_bank_churners_slice(tmp_path):
-    path = slice_of(DATASETS / "churn" / "BankChurners.csv", tmp_path)
+    path = slice_of(CHURN / "BankChurners.csv", tmp_path)
     result = import_customers(actor=None, path=path, mapping="bank-churners")
     assert result.errors == []
     assert result.created == 50
