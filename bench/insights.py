@@ -9,7 +9,7 @@ baseline (one customer at a time through the ORM), and, when the insights app pr
 Run it on a database of its own. What it does:
 
 1. `migrate`; if the database has no UCI campaign history, imports
-   `shared/datasets/bank-marketing/bank-additional-train.csv` through the real importer
+   `datasets/bank-marketing/bank-additional-train.csv` through the real importer
    (mapping "uci-bank-marketing") and trains the term-deposit model (`services.model_train`).
 2. Tops the customer table up to N customers (source "bench-insights"): copies of the UCI
    customers' profiles, each with a copy of a campaign call (not tied to the product's
@@ -20,8 +20,9 @@ Run it on a database of its own. What it does:
 4. naive_score_s: `services.score_one_naive` customer by customer (ORM reads, one prediction,
    `update_or_create`) on a sample of --naive customers (default 2,000), extrapolated to N
    (printed as such; with --naive 0 it is null).
-5. classify_s / segment_preview_p95_ms: `classify_seconds(n)` / `segment_preview_p95_ms(n)`
-   from `servicefirst.insights.bench_parts` if that module exists, else null.
+5. classify_s / segment_preview_p95_ms: `classify_seconds(n)` / `segment_preview_p95_ms()`
+   (its default number of previews) from `servicefirst.insights.bench_parts` if that module
+   exists, else null.
 
 Options: --n N (default 1,000,000 on PostgreSQL, 100,000 on SQLite), --naive K,
 --json (print only the JSON object: {"customers", "score_s", "naive_score_s", "classify_s",
@@ -40,7 +41,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-UCI = ROOT.parent / "shared" / "datasets" / "bank-marketing" / "bank-additional-train.csv"
+UCI = ROOT / "datasets" / "bank-marketing" / "bank-additional-train.csv"
 SOURCE = "bench-insights"
 PRODUCT = "uci-term-deposit"
 
@@ -175,7 +176,7 @@ def insights_parts(n: int) -> dict:
     if hasattr(parts, "classify_seconds"):
         figures["classify_s"] = parts.classify_seconds(n)
     if hasattr(parts, "segment_preview_p95_ms"):
-        figures["segment_preview_p95_ms"] = parts.segment_preview_p95_ms(n)
+        figures["segment_preview_p95_ms"] = parts.segment_preview_p95_ms()  # its own query count
     return figures
 
 
