@@ -40,6 +40,9 @@ class Action:
     STAFF_VIEW = "staff.view"
     STAFF_MANAGE = "staff.manage"
     ORG_MANAGE = "org.manage"
+    INSIGHT_VIEW = "insight.view"  # acceptance dashboard, drill-downs, classification results
+    SEGMENT_MANAGE = "segment.manage"  # build segments and outreach lists from them
+    RULE_MANAGE = "rule.manage"  # edit classification rules and rerun the classification
 
     ALL = (
         CUSTOMER_VIEW,
@@ -54,6 +57,9 @@ class Action:
         STAFF_VIEW,
         STAFF_MANAGE,
         ORG_MANAGE,
+        INSIGHT_VIEW,
+        SEGMENT_MANAGE,
+        RULE_MANAGE,
     )
 
 
@@ -84,6 +90,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CUSTOMER_EXPORT: S.UNIT,
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
+        A.INSIGHT_VIEW: S.UNIT,
     },
     Role.RELATIONSHIP_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -106,12 +113,16 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CUSTOMER_EDIT: S.ALL,
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
+        A.INSIGHT_VIEW: S.ALL,
     },
     Role.MARKETING_ANALYST: {
         # Works on segments, not individuals: masked view, masked exports, imports campaign data.
         A.CUSTOMER_VIEW: S.ALL,
         A.CUSTOMER_IMPORT: S.ALL,
         A.CUSTOMER_EXPORT: S.ALL,
+        A.INSIGHT_VIEW: S.ALL,
+        A.SEGMENT_MANAGE: S.ALL,
+        A.RULE_MANAGE: S.ALL,
     },
     Role.BACK_OFFICE: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -129,6 +140,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CUSTOMER_EXPORT: S.ALL,
         A.AUDIT_VIEW: S.ALL,
         A.STAFF_VIEW: S.ALL,
+        A.INSIGHT_VIEW: S.ALL,
     },
     Role.ADMINISTRATOR: {
         # Runs the system; sees customers masked, cannot reveal them or read the audit log.
@@ -139,6 +151,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.STAFF_VIEW: S.ALL,
         A.STAFF_MANAGE: S.ALL,
         A.ORG_MANAGE: S.ALL,
+        A.RULE_MANAGE: S.ALL,
     },
 }
 
