@@ -748,6 +748,79 @@ def _enrich(seed: int, n: int, progress: Progress) -> dict[str, int]:
     }
 
 
+MIN_HISTORY = 5_000  # campaign calls needed before the demo trains a propensity model
+
+
+def _offers(seed: int = 2026, share: float = 0.4) -> int:
+    """Product offers made to the synthetic customers over the past year, and how far each got
+    (offered → interested → applied), so the acceptance funnel has something to show; the
+    customers who bought are those holding the product."""
+    from servicefirst.insights.models import OfferEvent
+
+    rng = random.Random(seed)
+    products = list(Product.objects.filter(is_active=True).exclude(code="uci-term-deposit"))
+    if not products:
+        return 0
+    holders = set(Holding.objects.values_list("customer_id", "product_id"))
+    branches = {u.pk: u for u in Unit.objects.filter(kind=Unit.Kind.BRANCH)}
+    staff_by_unit: dict[int, list] = {}
+    for member in Staff.objects.filter(unit_id__in=branches):
+        staff_by_unit.setdefault(member.unit_id, []).append(member)
+    now = timezone.now()
+    events = []
+    customers = Customer.objects.filter(source="import", merged_into__isnull=True).values_list(
+        "pk", "home_branch_id"
+    )
+    for customer_id, branch_id in customers.iterator(chunk_size=5000):
+        if rng.random() > share:
+            continue
+        product = rng.choice(products)
+        if (customer_id, product.pk) in holders:
+            continue
+        channel = rng.choice(["branch", "branch", "phone", "app", "wechat"])
+        staff = rng.choice(staff_by_unit.get(branch_id) or [None])
+        when = now - datetime.timedelta(days=rng.randint(1, 365), hours=rng.randint(0, 9))
+        stages = ["offered"]
+        if rng.random() < 0.35 + (0.15 if product.is_flagship else 0):
+            stages.append("interested")
+            if rng.random() < 0.4:
+                stages.append("applied")
+        for step, stage in enumerate(stages):
+            events.append(
+                OfferEvent(
+                    customer_id=customer_id,
+                    product=product,
+                    stage=stage,
+                    channel=channel,
+                    staff=staff,
+                    unit_id=branch_id,
+                    occurred_at=when + datetime.timedelta(days=3 * step),
+                )
+            )
+    OfferEvent.objects.bulk_create(events, batch_size=5000)
+    return len(events)
+
+
+def _insight(*, learn: bool) -> dict[str, int]:
+    """Classify every customer by the bank's rules and, with enough campaign history, train the
+    term-deposit propensity model and score everyone, so the demo's Customer 360 shows a next
+    best offer. The same services the insight pages start as background jobs."""
+    from servicefirst.core.errors import ValidationFailed
+    from servicefirst.customers.mappings import UCI_TERM_DEPOSIT
+    from servicefirst.insights.services import classification_run
+    from servicefirst.scoring.services import model_train, scores_refresh
+
+    counts = {"offer_events": _offers()}
+    counts["classified"] = classification_run(actor=None).get("processed", 0)
+    if learn:
+        try:
+            model_train(actor=None, product_code=UCI_TERM_DEPOSIT)
+            counts["scored"] = scores_refresh(actor=None, product_code=UCI_TERM_DEPOSIT)
+        except ValidationFailed:
+            counts["scored"] = 0
+    return counts
+
+
 def demo_load(
     *,
     customers: int = 15_000,
@@ -785,6 +858,11 @@ def demo_load(
         # them it picks the wrong index for prefix searches).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+        started = time.perf_counter()
+        counts.update(
+            _insight(learn=not skip_uci and (uci_rows is None or uci_rows >= MIN_HISTORY))
+        )
+        timings["insight"] = time.perf_counter() - started
 
     return DemoResult(
         bank=bank,

@@ -20,7 +20,7 @@ def _blank(label):
 
 
 class SegmentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    name = forms.CharField(label=_("Segment name"), max_length=120, required=False)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
     lifecycle = forms.MultipleChoiceField(
         label=_("Lifecycle"),
@@ -99,7 +99,7 @@ class SegmentForm(forms.Form):
             del self.fields["score_min"]
         for name, field in self.fields.items():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):
                 widget.attrs.setdefault("class", "form-select form-select-sm")
