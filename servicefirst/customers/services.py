@@ -23,6 +23,7 @@ from servicefirst.customers.models import (
     Interaction,
     Product,
 )
+from servicefirst.customers.signals import customer_changed_on_commit
 from servicefirst.customers.validation import clean_customer
 
 CUSTOMER_NUMBER_SEQUENCE = "customer_number"
@@ -138,6 +139,7 @@ def customer_create(*, actor, data: dict[str, Any]) -> Customer:
         object_id=customer.pk,
         customer_id=customer.pk,
     )
+    customer_changed_on_commit(customer.pk)
     return customer
 
 
@@ -200,6 +202,7 @@ def customer_update(*, actor, customer_id: int, data: dict[str, Any]) -> Custome
             customer_id=customer.pk,
             detail={"fields": changed},
         )
+        customer_changed_on_commit(customer.pk)
     return customer
 
 
@@ -291,6 +294,7 @@ def consent_set(
         customer_id=customer.pk,
         detail={"kind": kind, "granted": granted},
     )
+    customer_changed_on_commit(customer.pk)
     return result
 
 
@@ -341,6 +345,7 @@ def holding_open(*, actor, customer_id: int, product_code: str, balance, opened_
         summary=str(product),
         detail={"product": product.code},
     )
+    customer_changed_on_commit(customer.pk)
     return holding
 
 
@@ -434,6 +439,7 @@ def customer_merge(*, actor, survivor_id: int, duplicate_id: int) -> Customer:
         customer_id=survivor.pk,
         detail={"duplicate": duplicate.pk},
     )
+    customer_changed_on_commit(survivor.pk)
     return survivor
 
 
