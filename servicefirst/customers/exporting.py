@@ -29,44 +29,14 @@ from servicefirst.core.errors import PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record, audit_record_many
 from servicefirst.customers import fields as f
+from servicefirst.customers.mappings import CUSTOMER_COLUMNS
 from servicefirst.customers.models import Customer
 from servicefirst.customers.selectors import visible_customers
 
 FORMATS = ("csv", "xlsx")
 
-COLUMNS = (
-    "customer_number",
-    "name_zh",
-    "name_latin",
-    "gender",
-    "birth_date",
-    "id_type",
-    "id_number",
-    "phones",
-    "email",
-    "home_address",
-    "mailing_address",
-    "postal_code",
-    "marital_status",
-    "dependents",
-    "occupation",
-    "work_nature",
-    "employer",
-    "income_band",
-    "education",
-    "preferred_language",
-    "preferred_channel",
-    "contact_time",
-    "interests",
-    "risk_appetite",
-    "aum_band",
-    "value_tier",
-    "lifecycle",
-    "lifecycle_reason",
-    "home_branch",
-    "relationship_manager",
-    "do_not_call",
-)
+# The importer's columns (so an export can be imported again), less its external key.
+COLUMNS = tuple(c for c in CUSTOMER_COLUMNS if c != "external_id")
 
 
 @dataclass

@@ -32,43 +32,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from servicefirst.customers import mappings
 from servicefirst.customers.fields import resident_id_check_digit
 
 # The "customers" import mapping, in file order.
-CUSTOMER_COLUMNS = (
-    "customer_number",
-    "external_id",
-    "name_zh",
-    "name_latin",
-    "gender",
-    "birth_date",
-    "id_type",
-    "id_number",
-    "phones",
-    "email",
-    "home_address",
-    "mailing_address",
-    "postal_code",
-    "marital_status",
-    "dependents",
-    "occupation",
-    "work_nature",
-    "employer",
-    "income_band",
-    "education",
-    "preferred_language",
-    "preferred_channel",
-    "contact_time",
-    "interests",
-    "risk_appetite",
-    "aum_band",
-    "value_tier",
-    "lifecycle",
-    "lifecycle_reason",
-    "home_branch",
-    "relationship_manager",
-    "do_not_call",
-)
+# The importer's "customers" mapping, in its canonical (English) column names.
+CUSTOMER_COLUMNS = tuple(mappings.CUSTOMER_COLUMNS)
 
 # Ages are computed against a fixed date so that a seed always gives the same file.
 REFERENCE_DATE = datetime.date(2026, 1, 1)
