@@ -148,8 +148,12 @@ class OutreachList(models.Model):
 class OutreachMember(models.Model):
     outreach = models.ForeignKey(OutreachList, on_delete=models.CASCADE, related_name="members")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Call order: for a campaign whose product has a serving model, best score first.
+    position = models.PositiveIntegerField(default=0)
+    probability = models.FloatField(null=True, blank=True)
 
     class Meta:
+        ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["outreach", "customer"], name="outreach_member_unique")
         ]

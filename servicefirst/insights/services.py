@@ -410,10 +410,23 @@ def outreach_create(
         member_count=plan.reachable.count(),
         excluded=plan.excluded,
     )
-    ids = plan.reachable.order_by().values_list("pk", flat=True)
+    ids = list(plan.reachable.order_by("pk").values_list("pk", flat=True))
+    scores: dict[int, float] = {}
+    if campaign is not None and campaign.product_id is not None:
+        from servicefirst.scoring.selectors import call_list_order, scores_for
+
+        ids = call_list_order(ids, campaign.product.code)
+        scores = scores_for(ids, campaign.product.code)
     batch: list[OutreachMember] = []
-    for customer_id in ids.iterator(chunk_size=5000):
-        batch.append(OutreachMember(outreach=outreach, customer_id=customer_id))
+    for position, customer_id in enumerate(ids, start=1):
+        batch.append(
+            OutreachMember(
+                outreach=outreach,
+                customer_id=customer_id,
+                position=position,
+                probability=scores.get(customer_id),
+            )
+        )
         if len(batch) >= 5000:
             OutreachMember.objects.bulk_create(batch)
             batch = []

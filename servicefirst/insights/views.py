@@ -261,9 +261,11 @@ def outreach_detail(request, outreach_id: int):
     _require(request, Action.SEGMENT_MANAGE)
     outreach = get_object_or_404(OutreachList.objects.select_related("segment"), pk=outreach_id)
     members = list(
-        outreach.members.select_related("customer__home_branch").order_by("customer_id")[:50]
+        outreach.members.select_related("customer__home_branch").order_by("position")[:50]
     )
     rows = selectors.masked_rows([m.customer for m in members])
+    for row, member in zip(rows, members, strict=True):
+        row["position"], row["probability"] = member.position, member.probability
     return render(
         request,
         "insights/outreach.html",

@@ -148,18 +148,24 @@ def next_best_offer(*, actor, customer_id: int, limit: int = 3) -> NextBestOffer
     return NextBestOffer(customer=customer, offers=offers[:limit], excluded=excluded)
 
 
+def scores_for(customer_ids: list[int], product_code: str) -> dict[int, float]:
+    """Stored probabilities of the product for these customers (those without one are absent)."""
+    found: dict[int, float] = {}
+    ids = list(customer_ids)
+    for start in range(0, len(ids), 5000):
+        found.update(
+            Score.objects.filter(
+                product__code=product_code, customer_id__in=ids[start : start + 5000]
+            ).values_list("customer_id", "probability")
+        )
+    return found
+
+
 def call_list_order(customer_ids: list[int], product_code: str) -> list[int]:
     """The customers ordered for a campaign call list: highest stored score for the product
     first; customers without a score keep their given order at the end."""
     ids = list(dict.fromkeys(customer_ids))
-    probability: dict[int, float] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        probability.update(
-            Score.objects.filter(product__code=product_code, customer_id__in=chunk).values_list(
-                "customer_id", "probability"
-            )
-        )
+    probability = scores_for(ids, product_code)
     position = {pk: i for i, pk in enumerate(ids)}
     return sorted(
         ids, key=lambda pk: (pk not in probability, -probability.get(pk, 0), position[pk])

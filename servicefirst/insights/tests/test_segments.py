@@ -178,3 +178,42 @@ def test_score_filter(people, analyst):
     definition = [{"field": "score", "op": "has", "value": {"product": "dep-score", "min": 0.5}}]
     preview = selectors.segment_preview(actor=analyst, definition=definition)
     assert [r["number"] for r in preview.sample] == [people["ok"].number]
+
+
+def test_campaign_call_list_is_ordered_by_score(branch, analyst):
+    # given three reachable customers and a campaign for a product with stored scores
+    from django.utils import timezone
+
+    from servicefirst.customers.models import Campaign
+    from servicefirst.scoring.models import Score
+
+    deposit = ProductFactory(code="td-1y", category=Product.Category.DEPOSIT)
+    Campaign.objects.create(code="td-spring", name="春季定存", product=deposit)
+    people = [
+        make_customer(name_zh=n, phones=[f"1380013810{i}"], home_branch=branch)
+        for i, n in enumerate("甲乙丙")
+    ]
+    for p in people:
+        consent(p, "marketing", "phone")
+    for p, probability in zip(people[:2], (0.12, 0.64), strict=True):
+        Score.objects.create(
+            customer=p,
+            product=deposit,
+            model_version=1,
+            probability=probability,
+            scored_at=timezone.now(),
+        )
+    segment = services.segment_save(actor=analyst, data={"name": "Spring", "definition": CURRENT})
+    # when the call list is built for the campaign
+    calls = services.outreach_create(
+        actor=analyst,
+        segment_id=segment.pk,
+        purpose="campaign",
+        channel="phone",
+        campaign_code="td-spring",
+    )
+    # then the best-scored customer is called first and the unscored one last
+    order = list(
+        OutreachMember.objects.filter(outreach=calls).values_list("customer_id", "probability")
+    )
+    assert order == [(people[1].pk, 0.64), (people[0].pk, 0.12), (people[2].pk, None)]
