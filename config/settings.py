@@ -207,3 +207,6 @@ DATASETS_DIR = Path(os.environ.get("DATASETS_DIR", BASE_DIR / "datasets"))
 
 # Rows per batch for imports and exports; a named constant so it is tuned in one place.
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
+# Processes validating a large import in parallel; unset: one fewer than the CPUs on machines
+# with four or more (on two cores a worker only slows the main process down).
+IMPORT_WORKERS = int(os.environ["IMPORT_WORKERS"]) if os.environ.get("IMPORT_WORKERS") else None
