@@ -13,6 +13,7 @@ the same stored values whatever the language of the person importing it.
 from __future__ import annotations
 
 import datetime
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -67,7 +68,7 @@ def _norm_header(text: Any) -> str:
     return str(text or "").replace("\ufeff", "").strip().lower().replace(" ", "_")
 
 
-class Mapping:
+class Mapping(ABC):
     """Base class. Subclasses set `name`, `label`, `source`, `required` and implement `convert`."""
 
     name = ""
@@ -97,8 +98,9 @@ class Mapping:
     def column_for(self, field_name: str) -> str:
         return self.error_columns.get(field_name, field_name)
 
+    @abstractmethod
     def convert(self, row: dict[str, Any], line: int) -> tuple[dict[str, Any], Extras]:
-        raise NotImplementedError
+        """One source row → (customer fields for `clean_customer`, extra records)."""
 
 
 # --- helpers shared by the dataset mappings --------------------------------------------------
