@@ -92,7 +92,7 @@ class Mapping(ABC):
             if col not in present
         ]
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Reset any state kept across rows."""
 
     def column_for(self, field_name: str) -> str:
