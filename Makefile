@@ -26,7 +26,7 @@ $(DEMO_ENV):
 
 # Install, migrate, load the demo bank (a second run reuses it), print the logins and serve.
 demo: install $(DEMO_ENV)
-	set -a && . ./$(DEMO_ENV) && set +a && \
+	@set -a && . ./$(DEMO_ENV) && set +a && \
 	$(BIN)/servicefirst migrate --no-input -v 0 && \
 	$(BIN)/servicefirst demo && \
 	echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)" && \
