@@ -160,41 +160,56 @@ def reveal(request, customer_id: int, field: str):
     return render(request, "customers/_revealed.html", {"value": value, "field": field})
 
 
-@login_required
-@require_POST
-def add_interaction(request, customer_id: int):
-    form = forms.InteractionForm(request.POST)
+def _card_post(
+    request, customer_id: int, *, form, blank, act, template: str, form_key: str, flag: str
+):
+    """The shape every card form on the Customer 360 shares: run one service call; on success
+    show the card with an empty form and `flag` set, on bad input the same form with its errors
+    named by field; 404 for a customer the actor may not see, 403 for an action they may not do."""
+    done = False
     try:
-        services.interaction_add(
-            actor=request.user,
-            customer_id=customer_id,
-            kind=request.POST.get("kind", ""),
-            summary=request.POST.get("summary", ""),
-        )
-        form = forms.InteractionForm()
-        added = True
+        act()
+        form = blank()
+        done = True
     except NotFound as exc:
         _not_found(exc)
     except PermissionDenied as exc:
         return HttpResponseForbidden(str(exc))
     except ValidationFailed as exc:
         _errors_onto(form, exc)
-        added = False
     view = _view(request, customer_id)
-    return _part(
+    return _part(request, template, _context(request, view, **{form_key: form, flag: done}))
+
+
+@login_required
+@require_POST
+def add_interaction(request, customer_id: int):
+    def act():
+        services.interaction_add(
+            actor=request.user,
+            customer_id=customer_id,
+            kind=request.POST.get("kind", ""),
+            summary=request.POST.get("summary", ""),
+        )
+
+    return _card_post(
         request,
-        "customers/_timeline.html",
-        _context(request, view, interaction_form=form, added=added),
+        customer_id,
+        form=forms.InteractionForm(request.POST),
+        blank=forms.InteractionForm,
+        act=act,
+        template="customers/_timeline.html",
+        form_key="interaction_form",
+        flag="added",
     )
 
 
 @login_required
 @require_POST
 def add_household(request, customer_id: int):
-    form = forms.HouseholdForm(request.POST)
     number = request.POST.get("relative", "").strip().upper()
-    added = False
-    try:
+
+    def act():
         if not number:
             raise ValidationFailed({"relative": [_("Enter the relative's customer number.")]})
         relative = (
@@ -210,19 +225,16 @@ def add_household(request, customer_id: int):
             relative_id=relative.pk,
             relation=request.POST.get("relation", ""),
         )
-        form = forms.HouseholdForm()
-        added = True
-    except NotFound as exc:
-        _not_found(exc)
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
-    except ValidationFailed as exc:
-        _errors_onto(form, exc)
-    view = _view(request, customer_id)
-    return _part(
+
+    return _card_post(
         request,
-        "customers/_household.html",
-        _context(request, view, household_form=form, added=added),
+        customer_id,
+        form=forms.HouseholdForm(request.POST),
+        blank=forms.HouseholdForm,
+        act=act,
+        template="customers/_household.html",
+        form_key="household_form",
+        flag="added",
     )
 
 
@@ -230,10 +242,9 @@ def add_household(request, customer_id: int):
 @require_POST
 def set_consent(request, customer_id: int):
     """Grant or withdraw one kind of consent through `services.consent_set`."""
-    form = forms.ConsentForm(request.POST)
     granted = request.POST.get("granted", "")
-    saved = False
-    try:
+
+    def act():
         if granted not in ("0", "1"):
             raise ValidationFailed({"granted": [_("Choose grant or withdraw.")]})
         services.consent_set(
@@ -243,17 +254,16 @@ def set_consent(request, customer_id: int):
             granted=granted == "1",
             source=request.POST.get("source", ""),
         )
-        form = forms.ConsentForm()
-        saved = True
-    except NotFound as exc:
-        _not_found(exc)
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
-    except ValidationFailed as exc:
-        _errors_onto(form, exc)
-    view = _view(request, customer_id)
-    return _part(
-        request, "customers/_consents.html", _context(request, view, consent_form=form, saved=saved)
+
+    return _card_post(
+        request,
+        customer_id,
+        form=forms.ConsentForm(request.POST),
+        blank=forms.ConsentForm,
+        act=act,
+        template="customers/_consents.html",
+        form_key="consent_form",
+        flag="saved",
     )
 
 
@@ -262,8 +272,8 @@ def set_consent(request, customer_id: int):
 def add_task(request, customer_id: int):
     """Add an open follow-up through `services.task_add` (assigned to the author)."""
     form = forms.TaskForm(request.POST)
-    added = False
-    try:
+
+    def act():
         form.is_valid()
         if "due_on" in form.errors:
             raise ValidationFailed({"due_on": [_("Enter the due date as YYYY-MM-DD.")]})
@@ -273,15 +283,14 @@ def add_task(request, customer_id: int):
             title=request.POST.get("title", "")[:200],
             due_on=form.cleaned_data.get("due_on"),
         )
-        form = forms.TaskForm()
-        added = True
-    except NotFound as exc:
-        _not_found(exc)
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
-    except ValidationFailed as exc:
-        _errors_onto(form, exc)
-    view = _view(request, customer_id)
-    return _part(
-        request, "customers/_tasks.html", _context(request, view, task_form=form, added=added)
+
+    return _card_post(
+        request,
+        customer_id,
+        form=form,
+        blank=forms.TaskForm,
+        act=act,
+        template="customers/_tasks.html",
+        form_key="task_form",
+        flag="added",
     )
