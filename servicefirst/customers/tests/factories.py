@@ -8,10 +8,10 @@ from servicefirst.customers.validation import clean_customer
 
 
 def resident_id(birth: datetime.date, seq: int = 123, region: str = "110105") -> str:
-    from servicefirst.customers.fields import resident_id_check_digit
+    """A checksum-valid PRC resident identity number (Beijing Chaoyang by default)."""
+    from servicefirst.customers.synthetic import resident_id_for
 
-    first17 = f"{region}{birth:%Y%m%d}{seq:03d}"
-    return first17 + resident_id_check_digit(first17)
+    return resident_id_for(region, birth, seq)
 
 
 def make_customer(**data):
