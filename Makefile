@@ -24,13 +24,16 @@ $(DEMO_ENV):
 	$(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('FIELD_ENCRYPTION_KEY=' + secrets.token_urlsafe(50))" > $@
 	chmod 600 $@
 
-# Install, migrate, load the demo bank (a second run reuses it), print the logins and serve.
+# Install, migrate, load the demo bank (a second run reuses it), print the logins and serve,
+# with one background worker for imports, classification runs and model training.
 demo: install $(DEMO_ENV)
 	@set -a && . ./$(DEMO_ENV) && set +a && \
 	$(BIN)/servicefirst migrate --no-input -v 0 && \
 	$(BIN)/servicefirst demo && \
-	echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)" && \
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-level warning
+	{ $(BIN)/servicefirst db_worker --interval 1 > var/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; background worker log: var/worker.log)"; \
+	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-level warning; }
 
 # The whole test suite, on the database DATABASE_URL names (SQLite when unset).
 test: install
