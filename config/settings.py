@@ -60,6 +60,11 @@ INSTALLED_APPS = [
     "servicefirst.customers",
     "servicefirst.insights",
     "servicefirst.scoring",
+    "servicefirst.floor",
+    "servicefirst.dispatch",
+    "servicefirst.lobby",
+    "servicefirst.care",
+    "servicefirst.reports",
 ]
 
 MIDDLEWARE = [

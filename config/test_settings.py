@@ -16,3 +16,17 @@ STORAGES = {  # noqa: F405
 # Tests read in English by default (messages are asserted as written in the code); the product
 # default, Chinese, is exercised by tests that ask for it (staff language, the switcher).
 LANGUAGE_CODE = "en"
+
+# Live pages are tested through the real Redis channel layer (as in production), and on SQLite
+# through a test database file, so that a separate ASGI server thread shares it.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [TEST_REDIS_URL], "prefix": f"sf-test-{os.getpid()}"},
+    }
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.environ.get("SQLITE_TEST_NAME") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+    }

@@ -12,4 +12,9 @@ urlpatterns = [
     path("audit/", include("servicefirst.core.urls")),
     path("insights/", include("servicefirst.insights.urls")),
     path("scoring/", include("servicefirst.scoring.urls")),
+    path("floor/", include("servicefirst.floor.urls")),
+    path("dispatch/", include("servicefirst.dispatch.urls")),
+    path("lobby/", include("servicefirst.lobby.urls")),
+    path("care/", include("servicefirst.care.urls")),
+    path("reports/", include("servicefirst.reports.urls")),
 ]

@@ -43,6 +43,14 @@ class Action:
     INSIGHT_VIEW = "insight.view"  # acceptance dashboard, drill-downs, classification results
     SEGMENT_MANAGE = "segment.manage"  # build segments and outreach lists from them
     RULE_MANAGE = "rule.manage"  # edit classification rules and rerun the classification
+    # The branch floor (scope UNIT = the actor's own branch; ALL = every branch).
+    FLOOR_SERVE = "floor.serve"  # sit at a counter: call, serve, transfer, finish tickets
+    FLOOR_MANAGE = "floor.manage"  # dispatching board: counters, tellers, priorities, weather
+    FLOOR_BOOK = "floor.book"  # book appointments for customers, check them in
+    LOBBY_WORK = "lobby.work"  # register walk-ins, hand prospects over, record recognitions
+    FOLLOWUP_WORK = "followup.work"  # work hand-offs and follow-up tasks assigned to oneself
+    CARE_MANAGE = "care.manage"  # edit care-prompt rules
+    FLOOR_REPORT = "floor.report"  # branch reports (tickets, waits, walk-ins, prompts)
 
     ALL = (
         CUSTOMER_VIEW,
@@ -60,6 +68,13 @@ class Action:
         INSIGHT_VIEW,
         SEGMENT_MANAGE,
         RULE_MANAGE,
+        FLOOR_SERVE,
+        FLOOR_MANAGE,
+        FLOOR_BOOK,
+        LOBBY_WORK,
+        FOLLOWUP_WORK,
+        CARE_MANAGE,
+        FLOOR_REPORT,
     )
 
 
@@ -74,6 +89,9 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CUSTOMER_EDIT: S.ALL,
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
+        A.FLOOR_SERVE: S.UNIT,
+        A.FLOOR_BOOK: S.UNIT,
+        A.FOLLOWUP_WORK: S.UNIT,
     },
     Role.LOBBY_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -81,6 +99,9 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CUSTOMER_EDIT: S.UNIT,
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
+        A.FLOOR_BOOK: S.UNIT,
+        A.LOBBY_WORK: S.UNIT,
+        A.FOLLOWUP_WORK: S.UNIT,
     },
     Role.BRANCH_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -91,6 +112,13 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
         A.INSIGHT_VIEW: S.UNIT,
+        A.FLOOR_SERVE: S.UNIT,
+        A.FLOOR_MANAGE: S.UNIT,
+        A.FLOOR_BOOK: S.UNIT,
+        A.LOBBY_WORK: S.UNIT,
+        A.FOLLOWUP_WORK: S.UNIT,
+        A.CARE_MANAGE: S.UNIT,
+        A.FLOOR_REPORT: S.UNIT,
     },
     Role.RELATIONSHIP_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -100,12 +128,14 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CUSTOMER_EXPORT: S.ASSIGNED,
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
+        A.FOLLOWUP_WORK: S.UNIT,
     },
     Role.CC_AGENT: {
         A.CUSTOMER_VIEW: S.ALL,
         A.CUSTOMER_EDIT: S.ALL,
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
+        A.FLOOR_BOOK: S.ALL,
     },
     Role.CC_SUPERVISOR: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -123,6 +153,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.INSIGHT_VIEW: S.ALL,
         A.SEGMENT_MANAGE: S.ALL,
         A.RULE_MANAGE: S.ALL,
+        A.FLOOR_REPORT: S.ALL,
     },
     Role.BACK_OFFICE: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -141,6 +172,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.AUDIT_VIEW: S.ALL,
         A.STAFF_VIEW: S.ALL,
         A.INSIGHT_VIEW: S.ALL,
+        A.FLOOR_REPORT: S.ALL,
     },
     Role.ADMINISTRATOR: {
         # Runs the system; sees customers masked, cannot reveal them or read the audit log.
@@ -152,6 +184,8 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.STAFF_MANAGE: S.ALL,
         A.ORG_MANAGE: S.ALL,
         A.RULE_MANAGE: S.ALL,
+        A.FLOOR_MANAGE: S.ALL,
+        A.CARE_MANAGE: S.ALL,
     },
 }
 
@@ -195,6 +229,17 @@ def allows(
     if scope == Scope.UNIT:
         return home_branch_id is not None and home_branch_id == staff.unit_id
     return relationship_manager_id is not None and relationship_manager_id == staff.pk
+
+
+def allows_unit(user, action: str, unit_id: int | None) -> bool:
+    """Whether the user may perform a branch-floor action at this unit (branch)."""
+    scope = scope_for(user, action)
+    if scope == Scope.ALL:
+        return True
+    if scope == Scope.NONE:
+        return False
+    staff = staff_of(user)
+    return unit_id is not None and unit_id == staff.unit_id
 
 
 def allows_customer(user, action: str, customer) -> bool:

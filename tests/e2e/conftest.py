@@ -135,3 +135,50 @@ def login(live_server):
         return page
 
     return _login
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The product's ASGI application (HTTP and websockets) served by uvicorn in a thread,
+    on the test database and the Redis channel layer: for pages that update live."""
+    import socket
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    import uvicorn
+
+    from config.asgi import application
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the ASGI test server did not start"
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def asgi_login(asgi_server):
+    """`asgi_login(page, username)`: log in on the ASGI test server."""
+
+    def _login(page, username: str, password: str = E2E_PASSWORD):
+        page.goto(f"{asgi_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("form button[type=submit]")
+        page.wait_for_selector("#who")
+        return page
+
+    return _login

@@ -1,0 +1,4 @@
+from servicefirst.floor import urls_public, urls_teller
+
+app_name = "floor"
+urlpatterns = [*urls_public.urlpatterns, *urls_teller.urlpatterns]

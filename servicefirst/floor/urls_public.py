@@ -1,0 +1,3 @@
+"""Kiosk, appointment booking and the public display."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The teller's counter page."""
+
+urlpatterns: list = []
