@@ -85,6 +85,7 @@ def _routers() -> None:
     api.add_router("/", customers_router)
     api.add_router("/insights", insights_router)
     api.add_router("/scoring", scoring_router)
+    api.add_router("/floor", "servicefirst.floor.api.router")
 
 
 _routers()

@@ -3,6 +3,7 @@ that branch's live pages and no other branch's."""
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
@@ -29,4 +30,6 @@ def test_floor_change_reaches_that_branchs_pages_only(asgi_server, e2e_org):
             except TimeoutError:
                 pass
 
-    asyncio.run(scenario())
+    # Its own thread: Playwright's sync API may have left an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
