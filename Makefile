@@ -25,14 +25,16 @@ $(DEMO_ENV):
 	chmod 600 $@
 
 # Install, migrate, load the demo bank (a second run reuses it), print the logins and serve,
-# with one background worker for imports, classification runs and model training.
+# with one background worker for imports, classification runs and model training, and the
+# scheduler that enqueues the periodic jobs (greetings, missed appointments, wait learning).
 demo: install $(DEMO_ENV)
 	@set -a && . ./$(DEMO_ENV) && set +a && \
 	$(BIN)/servicefirst migrate --no-input -v 0 && \
 	$(BIN)/servicefirst demo && \
 	{ $(BIN)/servicefirst db_worker --interval 1 > var/worker.log 2>&1 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; background worker log: var/worker.log)"; \
+	  $(BIN)/servicefirst scheduler > var/scheduler.log 2>&1 & scheduler=$$!; \
+	  trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; logs: var/worker.log, var/scheduler.log)"; \
 	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-level warning; }
 
 # The whole test suite, on the database DATABASE_URL names (SQLite when unset).

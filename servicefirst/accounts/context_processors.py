@@ -15,5 +15,16 @@ def staff(request):
             "insights": scope_for(user, Action.INSIGHT_VIEW) > 0,
             "segments": scope_for(user, Action.SEGMENT_MANAGE) > 0,
             "rules": scope_for(user, Action.RULE_MANAGE) > 0,
+            # The branch floor
+            "teller": scope_for(user, Action.FLOOR_SERVE) > 0,
+            "board": scope_for(user, Action.FLOOR_MANAGE) > 0,
+            "appointments": scope_for(user, Action.FLOOR_BOOK) > 0,
+            "lobby": scope_for(user, Action.LOBBY_WORK) > 0,
+            "followups": scope_for(user, Action.FOLLOWUP_WORK) > 0,
+            "care_rules": scope_for(user, Action.CARE_MANAGE) > 0,
+            "floor_reports": scope_for(user, Action.FLOOR_REPORT) > 0,
+            "branch_code": member.unit.code
+            if member is not None and member.unit.kind == "branch"
+            else "",
         },
     }

@@ -821,6 +821,49 @@ def _insight(*, learn: bool) -> dict[str, int]:
     return counts
 
 
+def _branch_floor(seed: int, progress: Progress) -> dict[str, int]:
+    from servicefirst.care.demo import demo_care
+    from servicefirst.floor.demo import demo_floor
+    from servicefirst.lobby.demo import demo_lobby
+
+    counts: dict[str, int] = {}
+    floor = demo_floor(seed=seed, progress=progress)
+    if floor.get("tickets"):
+        counts["floor_tickets"] = floor["tickets"]
+    lobby = demo_lobby(seed=seed, progress=progress)
+    if lobby.get("walk_ins"):
+        counts["walk_ins"] = lobby["walk_ins"]
+    prompts = demo_care()
+    if prompts:
+        counts["care_prompts"] = prompts
+    return counts
+
+
+def _floor_logins(known: set[str]) -> list[Login]:
+    """The extra tellers the floor demo seats at the counters (teller2.bj …)."""
+    out = []
+    for member in (
+        Staff.objects.filter(user__username__regex=r"^teller[0-9]+\.")
+        .select_related("user", "unit")
+        .prefetch_related("roles")
+        .order_by("unit__code", "user__username")
+    ):
+        if member.user.username in known:
+            continue
+        out.append(
+            Login(
+                username=member.user.username,
+                password=DEMO_PASSWORD,
+                name=member.name,
+                roles=[r.role for r in member.roles.all()],
+                unit=member.unit.name_zh,
+                languages=list(member.languages),
+                ui_language=member.preferred_ui_language,
+            )
+        )
+    return out
+
+
 def demo_load(
     *,
     customers: int = 15_000,
@@ -863,6 +906,14 @@ def demo_load(
             _insight(learn=not skip_uci and (uci_rows is None or uci_rows >= MIN_HISTORY))
         )
         timings["insight"] = time.perf_counter() - started
+
+    # The branch floor: counters, tellers, four weeks of queue history, the lobby's walk-ins
+    # and hand-offs, care prompts. Each part is idempotent, so an older demo database gains
+    # them on the next run.
+    started = time.perf_counter()
+    counts.update(_branch_floor(seed, progress))
+    timings["branch_floor"] = time.perf_counter() - started
+    logins += _floor_logins({login.username for login in logins})
 
     return DemoResult(
         bank=bank,

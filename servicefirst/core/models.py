@@ -23,6 +23,7 @@ class AuditEvent(models.Model):
         CUSTOMER_REVEAL = "customer.reveal", _("Revealed masked field")
         CUSTOMER_CREATE = "customer.create", _("Created customer")
         CUSTOMER_UPDATE = "customer.update", _("Changed customer")
+        SETTINGS_CHANGE = "settings.change", _("Changed the bank's settings")
         CUSTOMER_MERGE = "customer.merge", _("Merged customers")
         CUSTOMER_SEARCH = "customer.search", _("Searched customers")
         CONSENT_CHANGE = "consent.change", _("Changed consent")
@@ -85,3 +86,23 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.next_value}"
+
+
+class ScheduledRun(models.Model):
+    """One period of a periodic job that the scheduler has enqueued (see core/scheduler.py).
+    Unique per job and period, so a restarted scheduler (or a second one) never enqueues the
+    same period twice."""
+
+    job = models.CharField(_("job"), max_length=80)
+    period = models.CharField(_("period"), max_length=20)  # "2026-11-28" or "2026-11-28T10:15"
+    enqueued_at = models.DateTimeField(_("enqueued"), auto_now_add=True)
+    task_result_id = models.CharField(_("task"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-enqueued_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["job", "period"], name="scheduled_run_once")]
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period}"

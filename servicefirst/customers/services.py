@@ -266,8 +266,12 @@ def interaction_add(
 def consent_set(
     *, actor, customer_id: int, kind: str, granted: bool, source: str
 ) -> Consent | None:
-    """Grant or withdraw one kind of consent. Withdrawing stamps the open grant; history stays."""
-    customer = _editable_customer(actor, customer_id)
+    """Grant or withdraw one kind of consent. Withdrawing stamps the open grant; history stays.
+
+    Whoever serves the customer may record what the customer says (a customer of another
+    branch at this counter, a caller to the care centre): the permission is the one for adding
+    to the timeline, not for editing the profile."""
+    customer = _editable_customer(actor, customer_id, Action.INTERACTION_ADD)
     if kind not in Consent.Kind.values:
         raise ValidationFailed({"kind": [_("Unknown consent.")]})
     if not source.strip():

@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from servicefirst.accounts.models import Unit
 from servicefirst.customers.models import Campaign, Consent, Customer, Interaction, Product
@@ -372,7 +373,9 @@ class FunnelFilterForm(forms.Form):
         required=False,
     )
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -100,7 +100,7 @@ def rule_save(*, actor, data: dict[str, Any], rule_id: int | None = None) -> Cla
     rule.save()
     audit_record(
         actor=actor,
-        action=AuditEvent.Action.CUSTOMER_UPDATE,
+        action=AuditEvent.Action.SETTINGS_CHANGE,
         object_type="classification_rule",
         object_id=rule.pk,
         detail={"rule": cleaned, "before": before},

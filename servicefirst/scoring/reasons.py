@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from servicefirst.scoring import features as F
 
@@ -54,7 +55,7 @@ VALUE_TEXT = {
     "management": _("management"),
     "retired": _("retired"),
     "self-employed": _("self-employed"),
-    "services": _("services"),
+    "services": pgettext_lazy("line of work", "services"),
     "student": _("student"),
     "technician": _("technician"),
     "unemployed": _("not working"),
