@@ -8,13 +8,12 @@ from django.utils.translation import pgettext_lazy
 from servicefirst.accounts.models import Unit
 from servicefirst.care.models import Audience, CarePromptRule
 from servicefirst.customers.models import Customer
-from servicefirst.insights import conditions as cond
-from servicefirst.insights.forms import format_value, parse_value
+from servicefirst.insights.forms import ConditionRowsMixin, format_value
 
 CONDITION_ROWS = 4
 
 
-class CareRuleForm(forms.Form):
+class CareRuleForm(ConditionRowsMixin, forms.Form):
     name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=80, required=False)
     name_en = forms.CharField(label=_("Name (English)"), max_length=80, required=False)
     trigger = forms.ChoiceField(
@@ -57,19 +56,7 @@ class CareRuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [("", _("Every branch"))] if bank_wide else []
         self.fields["branch"].choices = choices + [(str(b.pk), str(b)) for b in branches]
-        field_choices = [("", "—")] + [(name, spec.label) for name, spec in cond.FIELDS.items()]
-        op_choices = [("", "—")] + list(cond.OP_LABELS.items())
-        self.rows = list(range(max(CONDITION_ROWS, condition_count + 1)))
-        for i in self.rows:
-            self.fields[f"cond-{i}-field"] = forms.ChoiceField(
-                label=_("Field"), choices=field_choices, required=False
-            )
-            self.fields[f"cond-{i}-op"] = forms.ChoiceField(
-                label=_("Operator"), choices=op_choices, required=False
-            )
-            self.fields[f"cond-{i}-value"] = forms.CharField(
-                label=_("Value"), max_length=500, required=False
-            )
+        self.add_condition_rows(max(CONDITION_ROWS, condition_count + 1))
         for name, field in self.fields.items():
             widget = field.widget
             if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
@@ -83,26 +70,10 @@ class CareRuleForm(forms.Form):
     def main_fields(self):
         return [f for f in self if not f.name.startswith("cond-")]
 
-    def condition_rows(self):
-        return [
-            (i, self[f"cond-{i}-field"], self[f"cond-{i}-op"], self[f"cond-{i}-value"])
-            for i in self.rows
-        ]
-
     def data_for_service(self) -> tuple[dict, dict[int, int]]:
         """The rule as `rule_save` takes it, and which form row each condition came from."""
         d = self.cleaned_data
-        conditions, rows = [], {}
-        for i in self.rows:
-            field, op, raw = (
-                d.get(f"cond-{i}-field"),
-                d.get(f"cond-{i}-op"),
-                d.get(f"cond-{i}-value"),
-            )
-            if not field and not op and not raw:
-                continue
-            rows[len(conditions)] = i
-            conditions.append({"field": field, "op": op, "value": parse_value(field, op, raw)})
+        conditions, rows = self.conditions_from_rows()
         data = {
             key: d.get(key)
             for key in (

@@ -244,7 +244,49 @@ class OutreachForm(forms.Form):
             field.widget.attrs["class"] = "form-select form-select-sm"
 
 
-class RuleForm(forms.Form):
+class ConditionRowsMixin:
+    """Rows of (field, operator, value) editing a condition list in the insights condition
+    language; shared by the classification-rule form and the care-rule form."""
+
+    def add_condition_rows(self, count: int) -> None:
+        field_choices = _blank(_("—")) + [(name, spec.label) for name, spec in cond.FIELDS.items()]
+        op_choices = _blank(_("—")) + [(op, label) for op, label in cond.OP_LABELS.items()]
+        self.rows = list(range(count))
+        for i in self.rows:
+            self.fields[f"cond-{i}-field"] = forms.ChoiceField(
+                label=_("Field"), choices=field_choices, required=False
+            )
+            self.fields[f"cond-{i}-op"] = forms.ChoiceField(
+                label=_("Operator"), choices=op_choices, required=False
+            )
+            self.fields[f"cond-{i}-value"] = forms.CharField(
+                label=_("Value"), max_length=500, required=False
+            )
+
+    def condition_rows(self):
+        return [
+            (i, self[f"cond-{i}-field"], self[f"cond-{i}-op"], self[f"cond-{i}-value"])
+            for i in self.rows
+        ]
+
+    def conditions_from_rows(self) -> tuple[list[dict], dict[int, int]]:
+        """The filled rows as conditions, and which form row each condition came from."""
+        d = self.cleaned_data
+        conditions, rows = [], {}
+        for i in self.rows:
+            field, op, raw = (
+                d.get(f"cond-{i}-field"),
+                d.get(f"cond-{i}-op"),
+                d.get(f"cond-{i}-value"),
+            )
+            if not field and not op and not raw:
+                continue
+            rows[len(conditions)] = i
+            conditions.append({"field": field, "op": op, "value": parse_value(field, op, raw)})
+        return conditions, rows
+
+
+class RuleForm(ConditionRowsMixin, forms.Form):
     target = forms.ChoiceField(label=_("Sets"), choices=ClassificationRule.Target.choices)
     outcome = forms.ChoiceField(label=_("Result"))
     reason_zh = forms.CharField(label=_("Reason (Chinese)"), max_length=200, required=False)
@@ -258,20 +300,7 @@ class RuleForm(forms.Form):
             (_("Value tier"), list(Customer.Tier.choices)),
             (_("Product category"), list(Product.Category.choices)),
         ]
-        field_choices = _blank(_("—")) + [(name, spec.label) for name, spec in cond.FIELDS.items()]
-        op_choices = _blank(_("—")) + [(op, label) for op, label in cond.OP_LABELS.items()]
-        self.rows = []
-        for i in range(RULE_ROWS):
-            self.fields[f"cond-{i}-field"] = forms.ChoiceField(
-                label=_("Field"), choices=field_choices, required=False
-            )
-            self.fields[f"cond-{i}-op"] = forms.ChoiceField(
-                label=_("Operator"), choices=op_choices, required=False
-            )
-            self.fields[f"cond-{i}-value"] = forms.CharField(
-                label=_("Value"), max_length=500, required=False
-            )
-            self.rows.append(i)
+        self.add_condition_rows(RULE_ROWS)
         for _name, field in self.fields.items():
             if isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs["class"] = "form-check-input"
@@ -280,26 +309,10 @@ class RuleForm(forms.Form):
             else:
                 field.widget.attrs["class"] = "form-control form-control-sm"
 
-    def condition_rows(self):
-        return [
-            (i, self[f"cond-{i}-field"], self[f"cond-{i}-op"], self[f"cond-{i}-value"])
-            for i in self.rows
-        ]
-
     def data_for_service(self) -> tuple[dict, dict[int, int]]:
         """The rule as the service takes it, and which form row each condition came from."""
         d = self.cleaned_data
-        conditions, rows = [], {}
-        for i in self.rows:
-            field, op, raw = (
-                d.get(f"cond-{i}-field"),
-                d.get(f"cond-{i}-op"),
-                d.get(f"cond-{i}-value"),
-            )
-            if not field and not op and not raw:
-                continue
-            rows[len(conditions)] = i
-            conditions.append({"field": field, "op": op, "value": parse_value(field, op, raw)})
+        conditions, rows = self.conditions_from_rows()
         data = {
             "target": d.get("target"),
             "outcome": d.get("outcome"),
