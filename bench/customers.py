@@ -4,8 +4,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sf_bench python bench/customers.py --n 1000000 --json
 
 Options: --n N (default 1,000,000 on PostgreSQL, 100,000 on SQLite), --queries Q (300),
---json (print only the JSON object), --search-only (reuse the last full run), --force.
-See bench/README.md.
+--scan-queries S (60), --json (print only the JSON object), --search-only (reuse the last
+full run), --force. The import is compared with PostgreSQL's raw COPY of the same rows into
+indexed copies of the customer tables (`copy_rows_per_s`, the ratio's baseline) and, shown
+too, a COPY of the file into a bare text table (`copy_bare_rows_per_s`). See bench/README.md.
 """
 
 import os

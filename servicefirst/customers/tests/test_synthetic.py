@@ -164,12 +164,14 @@ def test_bench_command_smoke(tmp_path, settings):
         "customers",
         "import_rows_per_s",
         "copy_rows_per_s",
+        "copy_bare_rows_per_s",
         "search_p95_ms",
         "ilike_p95_ms",
     }
     assert figures["customers"] == 300
     assert figures["import_rows_per_s"] > 0
     assert figures["copy_rows_per_s"] > 0
+    assert figures["copy_bare_rows_per_s"] > 0
     for key in ("search_p95_ms", "ilike_p95_ms"):
         assert set(figures[key]) == {"name", "initials", "phone", "id"}
 
