@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "servicefirst.lobby",
     "servicefirst.care",
     "servicefirst.reports",
+    "servicefirst.staffing",
 ]
 
 MIDDLEWARE = [

@@ -17,4 +17,5 @@ urlpatterns = [
     path("lobby/", include("servicefirst.lobby.urls")),
     path("care/", include("servicefirst.care.urls")),
     path("reports/", include("servicefirst.reports.urls")),
+    path("staffing/", include("servicefirst.staffing.urls")),
 ]
