@@ -28,3 +28,15 @@ def _reset_language():
     from django.utils import translation
 
     translation.deactivate()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_waits():
+    """Browser assertions wait up to 15 s for the page to reach the expected state (Playwright's
+    default is 5 s): CI machines are shared, and a page that gets there later is not wrong.
+    This is a ceiling on waiting, not a speed assertion."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover - the test extra installs it
+        return
+    expect.set_options(timeout=15_000)

@@ -38,6 +38,12 @@ def test_teller_books_for_zhang_and_sees_it_listed(page, asgi_server, asgi_login
     # and choose cash, the second working day offered, its first free time
     page.select_option("#service", "cash")
     expect(page.locator("#service option[value=cash][selected]")).to_have_count(1)
+    # (a person cannot choose within htmx's settle delay; the test can: wait until the new
+    # day list listens for changes)
+    page.wait_for_function(
+        "() => { const d = document.querySelector('#day');"
+        " return d && d['htmx-internal-data'] && !document.querySelector('.htmx-settling'); }"
+    )
     day = page.locator("#day option").nth(1).get_attribute("value")
     page.select_option("#day", day)
     # (each choice reloads the times; the server marks the day it received as selected)
