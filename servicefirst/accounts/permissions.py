@@ -242,6 +242,22 @@ def allows_unit(user, action: str, unit_id: int | None) -> bool:
     return unit_id is not None and unit_id == staff.unit_id
 
 
+def branches_for(user, *actions: str) -> list:
+    """The branches (units of kind branch) where the user may perform any of the actions: every
+    branch of their bank for a bank-wide grant, their own branch for a branch grant, none
+    otherwise. Ordered by code."""
+    from servicefirst.accounts.models import Unit
+
+    staff = staff_of(user)
+    scope = max((scope_for(user, a) for a in actions), default=Scope.NONE)
+    if scope == Scope.NONE or staff is None:
+        return []
+    branches = Unit.objects.filter(kind=Unit.Kind.BRANCH).order_by("code")
+    if scope == Scope.ALL:
+        return list(branches.filter(bank_id=staff.unit.bank_id))
+    return list(branches.filter(pk=staff.unit_id))
+
+
 def allows_customer(user, action: str, customer) -> bool:
     return allows(
         user,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicefirst.accounts.models import Unit
-from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.accounts.permissions import Action, Scope, branches_for, scope_for, staff_of
 from servicefirst.care.models import CarePrompt, CarePromptRule
 from servicefirst.care.services import FLOOR_ACTIONS, can_manage, works_at
 from servicefirst.core.errors import NotFound
@@ -70,14 +70,7 @@ def rule_get(*, actor, rule_id: int) -> CarePromptRule:
 
 def floor_branches(actor, actions=FLOOR_ACTIONS) -> list[Unit]:
     """The branches where the actor works with the floor (every branch for bank-wide roles)."""
-    scopes = [scope_for(actor, a) for a in actions]
-    branches = Unit.objects.filter(kind=Unit.Kind.BRANCH)
-    if Scope.ALL in scopes:
-        return list(branches)
-    staff = staff_of(actor)
-    if staff is None or not any(scopes):
-        return []
-    return list(branches.filter(pk=staff.unit_id))
+    return branches_for(actor, *actions)
 
 
 def prompts_of_day(*, actor, branch_id: int, day: datetime.date | None = None) -> list[CarePrompt]:

@@ -29,11 +29,9 @@ from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import (
     MATRIX,
     Action,
-    Scope,
     allows_unit,
+    branches_for,
     role_scope,
-    scope_for,
-    staff_of,
 )
 from servicefirst.core.errors import NotFound, PermissionDenied
 from servicefirst.customers.fields import mask_name
@@ -181,14 +179,7 @@ def branch_get(*, actor, branch_id) -> Unit:
 def manageable_branches(actor) -> list[Unit]:
     """The branches whose board the actor may open: their own, or every branch of their bank
     for roles with bank-wide floor rights."""
-    scope = scope_for(actor, Action.FLOOR_MANAGE)
-    staff = staff_of(actor)
-    if scope == Scope.NONE or staff is None:
-        return []
-    branches = Unit.objects.filter(kind=Unit.Kind.BRANCH).order_by("code")
-    if scope == Scope.ALL:
-        return list(branches.filter(bank_id=staff.unit.bank_id))
-    return list(branches.filter(pk=staff.unit_id))
+    return branches_for(actor, Action.FLOOR_MANAGE)
 
 
 def _language_name(code: str) -> str:

@@ -26,7 +26,13 @@ from servicefirst.accounts.permissions import Action, allows_unit, staff_of
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
-from servicefirst.dispatch.selectors import SLOT_CHOICES, VIP_TIERS, serving_roles, settings_values
+from servicefirst.dispatch.selectors import (
+    SLOT_CHOICES,
+    VIP_TIERS,
+    branch_get,
+    serving_roles,
+    settings_values,
+)
 from servicefirst.floor.live import notify_floor
 from servicefirst.floor.models import Counter, FloorEvent, FloorSettings, Service, Ticket
 
@@ -495,7 +501,7 @@ def floor_settings_save(*, actor, branch_id, data: dict) -> FloorSettings:
     and the services offered at the kiosk. Only the fields given are changed. New priorities
     apply to tickets issued from now on; the fairness guard applies at the next call. The
     change is recorded in the audit log (before and after)."""
-    branch = _branch_managed(actor, branch_id)
+    branch = branch_get(actor=actor, branch_id=branch_id)
     settings = _settings_locked(branch.pk)
     current = settings_values(settings)
     cleaned = floor_settings_clean(data or {}, current)
@@ -529,22 +535,11 @@ def floor_settings_save(*, actor, branch_id, data: dict) -> FloorSettings:
     return settings
 
 
-def _branch_managed(actor, branch_id) -> Unit:
-    try:
-        branch = Unit.objects.filter(pk=int(branch_id), kind=Unit.Kind.BRANCH).first()
-    except (TypeError, ValueError):
-        branch = None
-    if branch is None:
-        raise NotFound(_("No such branch."))
-    _require_manage(actor, branch.pk)
-    return branch
-
-
 @transaction.atomic
 def counter_add(*, actor, branch_id, service_codes) -> Counter:
     """Add a counter to the branch with the lowest free number, handling these services; it
     starts closed with no teller (a teller signs in, or the manager moves one there)."""
-    branch = _branch_managed(actor, branch_id)
+    branch = branch_get(actor=actor, branch_id=branch_id)
     try:
         services = _services_by_code(service_codes)
     except ValidationFailed as exc:

@@ -22,7 +22,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from servicefirst.accounts.models import Unit
-from servicefirst.accounts.permissions import Action, Scope, allows_unit, scope_for, staff_of
+from servicefirst.accounts.permissions import (
+    Action,
+    allows_unit,
+    branches_for,
+    staff_of,
+)
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.customers.fields import normalise_phone, try_phone
 from servicefirst.customers.models import Customer, CustomerPhone, Interaction
@@ -472,14 +477,7 @@ UPCOMING_SHOWN = 200  # appointments the staff page lists at most
 def bookable_branches(actor) -> list[Unit]:
     """The branches whose appointments the actor may work: their own branch, or every branch
     of their bank for bank-wide roles."""
-    scope = scope_for(actor, Action.FLOOR_BOOK)
-    staff = staff_of(actor)
-    if scope == Scope.NONE or staff is None:
-        return []
-    branches = Unit.objects.filter(kind=Unit.Kind.BRANCH).order_by("code")
-    if scope == Scope.ALL:
-        return list(branches.filter(bank_id=staff.unit.bank_id))
-    return list(branches.filter(pk=staff.unit_id))
+    return branches_for(actor, Action.FLOOR_BOOK)
 
 
 def desk_branch_get(*, actor, branch_id) -> Unit:

@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from servicefirst.accounts.models import Unit
-from servicefirst.accounts.permissions import Action, Scope, allows_unit, scope_for, staff_of
+from servicefirst.accounts.permissions import (
+    Action,
+    Scope,
+    allows_unit,
+    branches_for,
+    scope_for,
+    staff_of,
+)
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.customers.fields import mask_phone
 from servicefirst.customers.models import Customer
@@ -413,14 +420,11 @@ def _after_task(request, text: str):
 
 def _report_scope(request):
     """(branches the actor may report on, whether "all branches" is allowed)."""
-    lobby = scope_for(request.user, Action.LOBBY_WORK)
-    report = scope_for(request.user, Action.FLOOR_REPORT)
-    if max(lobby, report) == Scope.NONE:
+    actions = (Action.LOBBY_WORK, Action.FLOOR_REPORT)
+    scope = max(scope_for(request.user, a) for a in actions)
+    if scope == Scope.NONE:
         raise DjangoPermissionDenied
-    if max(lobby, report) == Scope.ALL:
-        return list(Unit.objects.filter(kind=Unit.Kind.BRANCH)), True
-    staff = staff_of(request.user)
-    return [staff.unit] if staff.unit.kind == Unit.Kind.BRANCH else [], False
+    return branches_for(request.user, *actions), scope == Scope.ALL
 
 
 def _report_filters(request, default_days: int):

@@ -22,7 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicefirst.accounts.models import Unit
-from servicefirst.accounts.permissions import Action, Scope, allows_unit, scope_for, staff_of
+from servicefirst.accounts.permissions import (
+    Action,
+    allows_unit,
+    branches_for,
+    staff_of,
+)
 from servicefirst.care.selectors import daily_counts as care_counts
 from servicefirst.core.errors import NotFound, ValidationFailed
 from servicefirst.floor.models import FloorSettings, Service, Ticket
@@ -119,14 +124,7 @@ class BranchReport:
 
 def report_branches(actor) -> list[Unit]:
     """The branches the actor may report on: every branch, or their own."""
-    scope = scope_for(actor, Action.FLOOR_REPORT)
-    branches = Unit.objects.filter(kind=Unit.Kind.BRANCH)
-    if scope == Scope.ALL:
-        return list(branches)
-    staff = staff_of(actor)
-    if scope == Scope.NONE or staff is None:
-        return []
-    return list(branches.filter(pk=staff.unit_id))
+    return branches_for(actor, Action.FLOOR_REPORT)
 
 
 def report_params(actor, params) -> tuple[Unit, datetime.date, datetime.date]:
