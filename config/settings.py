@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "servicefirst.care",
     "servicefirst.reports",
     "servicefirst.staffing",
+    "servicefirst.dialer",
 ]
 
 MIDDLEWARE = [

@@ -51,6 +51,11 @@ class Action:
     FOLLOWUP_WORK = "followup.work"  # work hand-offs and follow-up tasks assigned to oneself
     CARE_MANAGE = "care.manage"  # edit care-prompt rules
     FLOOR_REPORT = "floor.report"  # branch reports (tickets, waits, walk-ins, prompts)
+    # The contact centre (scope ALL = every campaign/queue; UNIT = the actor's own unit).
+    CALL_DIAL = "call.dial"  # click-to-dial a customer's number from any page
+    CALL_WORK = "call.work"  # agent desktop: take calls, dispositions, callbacks
+    CAMPAIGN_MANAGE = "campaign.manage"  # campaigns, call lists, scripts, retry rules, windows
+    CONTACT_SUPERVISE = "contact.supervise"  # live board of agents and campaigns, call reports
 
     ALL = (
         CUSTOMER_VIEW,
@@ -75,6 +80,10 @@ class Action:
         FOLLOWUP_WORK,
         CARE_MANAGE,
         FLOOR_REPORT,
+        CALL_DIAL,
+        CALL_WORK,
+        CAMPAIGN_MANAGE,
+        CONTACT_SUPERVISE,
     )
 
 
@@ -102,6 +111,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.FLOOR_BOOK: S.UNIT,
         A.LOBBY_WORK: S.UNIT,
         A.FOLLOWUP_WORK: S.UNIT,
+        A.CALL_DIAL: S.UNIT,
     },
     Role.BRANCH_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -119,6 +129,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.FOLLOWUP_WORK: S.UNIT,
         A.CARE_MANAGE: S.UNIT,
         A.FLOOR_REPORT: S.UNIT,
+        A.CALL_DIAL: S.UNIT,
     },
     Role.RELATIONSHIP_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -129,6 +140,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
         A.FOLLOWUP_WORK: S.UNIT,
+        A.CALL_DIAL: S.ALL,
     },
     Role.CC_AGENT: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -136,6 +148,8 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
         A.FLOOR_BOOK: S.ALL,
+        A.CALL_DIAL: S.ALL,
+        A.CALL_WORK: S.ALL,
     },
     Role.CC_SUPERVISOR: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -144,6 +158,10 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
         A.INSIGHT_VIEW: S.ALL,
+        A.CALL_DIAL: S.ALL,
+        A.CALL_WORK: S.ALL,
+        A.CAMPAIGN_MANAGE: S.ALL,
+        A.CONTACT_SUPERVISE: S.ALL,
     },
     Role.MARKETING_ANALYST: {
         # Works on segments, not individuals: masked view, masked exports, imports campaign data.
@@ -154,6 +172,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.SEGMENT_MANAGE: S.ALL,
         A.RULE_MANAGE: S.ALL,
         A.FLOOR_REPORT: S.ALL,
+        A.CAMPAIGN_MANAGE: S.ALL,
     },
     Role.BACK_OFFICE: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -173,6 +192,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.STAFF_VIEW: S.ALL,
         A.INSIGHT_VIEW: S.ALL,
         A.FLOOR_REPORT: S.ALL,
+        A.CONTACT_SUPERVISE: S.ALL,
     },
     Role.ADMINISTRATOR: {
         # Runs the system; sees customers masked, cannot reveal them or read the audit log.

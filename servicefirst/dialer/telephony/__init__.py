@@ -1,0 +1,1 @@
+"""The telephony port and its adapters (simulator, SIP, Asterisk AMI), chosen by settings."""
