@@ -217,3 +217,37 @@ IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
 # Processes validating a large import in parallel; unset: one fewer than the CPUs on machines
 # with four or more (on two cores a worker only slows the main process down).
 IMPORT_WORKERS = int(os.environ["IMPORT_WORKERS"]) if os.environ.get("IMPORT_WORKERS") else None
+
+# The contact centre's telephony port: "simulator" (the embedded default: demo, training,
+# benchmark), "sip" (real SIP calls through baresip; Debian package baresip-core) or "ami"
+# (an Asterisk/FreePBX manager interface). Empty values take each adapter's defaults.
+TELEPHONY = {
+    "ADAPTER": os.environ.get("TELEPHONY_ADAPTER", "simulator"),
+    "SIMULATOR": {
+        "TIME_SCALE": os.environ.get("TELEPHONY_SIM_TIME_SCALE", ""),  # 0.01 = 100x faster
+        "SEED": os.environ.get("TELEPHONY_SIM_SEED", ""),
+        "ANSWER_RATE": os.environ.get("TELEPHONY_SIM_ANSWER_RATE", ""),  # day mean, ~0.30
+    },
+    "SIP": {
+        "URI_TEMPLATE": os.environ.get("TELEPHONY_SIP_URI_TEMPLATE", ""),  # sip:{number}@pbx
+        "DOMAIN": os.environ.get("TELEPHONY_SIP_DOMAIN", ""),
+        "ACCOUNT_PARAMS": os.environ.get("TELEPHONY_SIP_ACCOUNT_PARAMS", ""),
+        "SIP_LISTEN": os.environ.get("TELEPHONY_SIP_LISTEN", ""),  # host:port
+        "CTRL_LISTEN": os.environ.get("TELEPHONY_SIP_CTRL_LISTEN", ""),
+        "SPAWN": os.environ.get("TELEPHONY_SIP_SPAWN", ""),  # "false": baresip runs elsewhere
+        "INBOUND_NUMBERS": os.environ.get("TELEPHONY_SIP_INBOUND_NUMBERS", ""),  # 95500,95501
+        "ANNOUNCEMENT_URI": os.environ.get("TELEPHONY_SIP_ANNOUNCEMENT_URI", ""),
+    },
+    "AMI": {
+        "HOST": os.environ.get("TELEPHONY_AMI_HOST", ""),
+        "PORT": os.environ.get("TELEPHONY_AMI_PORT", ""),
+        "USERNAME": os.environ.get("TELEPHONY_AMI_USERNAME", ""),
+        "SECRET": os.environ.get("TELEPHONY_AMI_SECRET", ""),
+        "CHANNEL_TEMPLATE": os.environ.get("TELEPHONY_AMI_CHANNEL_TEMPLATE", ""),
+        "CONTEXT": os.environ.get("TELEPHONY_AMI_CONTEXT", ""),
+        "AMD": os.environ.get("TELEPHONY_AMI_AMD", ""),
+        "BRIDGE_MODE": os.environ.get("TELEPHONY_AMI_BRIDGE_MODE", ""),  # originate | redirect
+        "AGENT_CHANNEL_TEMPLATE": os.environ.get("TELEPHONY_AMI_AGENT_CHANNEL_TEMPLATE", ""),
+        "INBOUND_CONTEXT": os.environ.get("TELEPHONY_AMI_INBOUND_CONTEXT", ""),
+    },
+}
