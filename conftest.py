@@ -40,3 +40,16 @@ def _browser_waits():
     except ImportError:  # pragma: no cover - the test extra installs it
         return
     expect.set_options(timeout=15_000)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright keeps an event loop running in the main thread, and a
+    test that runs its own asyncio loop afterwards (the dialer, the telephony adapters) could not.
+    The sort is stable, so every other test keeps its order."""
+
+    def is_browser(item) -> bool:
+        return item.get_closest_marker("browser") is not None or "page" in getattr(
+            item, "fixturenames", ()
+        )
+
+    items.sort(key=is_browser)

@@ -86,6 +86,7 @@ def _routers() -> None:
     api.add_router("/insights", insights_router)
     api.add_router("/scoring", scoring_router)
     api.add_router("/floor", "servicefirst.floor.api.router")
+    api.add_router("/contact", "servicefirst.dialer.api.router")
 
 
 _routers()

@@ -18,4 +18,5 @@ urlpatterns = [
     path("care/", include("servicefirst.care.urls")),
     path("reports/", include("servicefirst.reports.urls")),
     path("staffing/", include("servicefirst.staffing.urls")),
+    path("contact/", include("servicefirst.dialer.urls")),
 ]

@@ -23,6 +23,16 @@ def staff(request):
             "followups": scope_for(user, Action.FOLLOWUP_WORK) > 0,
             "care_rules": scope_for(user, Action.CARE_MANAGE) > 0,
             "floor_reports": scope_for(user, Action.FLOOR_REPORT) > 0,
+            # The contact centre
+            "agent_desk": scope_for(user, Action.CALL_WORK) > 0,
+            "contact_board": scope_for(user, Action.CONTACT_SUPERVISE) > 0,
+            "campaigns": any(
+                scope_for(user, a) > 0
+                for a in (Action.CAMPAIGN_MANAGE, Action.CONTACT_SUPERVISE, Action.CALL_WORK)
+            ),
+            "dnc": any(
+                scope_for(user, a) > 0 for a in (Action.CAMPAIGN_MANAGE, Action.CONTACT_SUPERVISE)
+            ),
             "branch_code": member.unit.code
             if member is not None and member.unit.kind == "branch"
             else "",

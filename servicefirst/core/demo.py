@@ -915,6 +915,14 @@ def demo_load(
     timings["branch_floor"] = time.perf_counter() - started
     logins += _floor_logins({login.username for login in logins})
 
+    # The contact centre: running campaigns with call lists, simulated agents for the dialer
+    # to drive, and a real call centre's month of inbound calls when its file is present.
+    from servicefirst.dialer.demo import demo_contact_centre
+
+    started = time.perf_counter()
+    counts.update(demo_contact_centre(progress))
+    timings["contact_centre"] = time.perf_counter() - started
+
     return DemoResult(
         bank=bank,
         logins=logins,

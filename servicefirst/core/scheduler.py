@@ -73,6 +73,11 @@ JOBS: list[Job] = [
         task="servicefirst.floor.tasks.mark_missed_appointments",
         every_minutes=15,
     ),
+    Job(
+        name="dialer.callbacks",
+        task="servicefirst.dialer.callbacks.callbacks_tick",
+        every_minutes=1,
+    ),
 ]
 
 

@@ -397,7 +397,7 @@ def call_disposition(
     if wants_callback:
         from servicefirst.dialer import callbacks
 
-        callbacks.schedule_callback(
+        callbacks.callback_schedule(
             actor=actor,
             customer_id=call.customer_id,
             phone=call.phone,

@@ -29,7 +29,7 @@ from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFaile
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
 from servicefirst.customers.forms import language_label
-from servicefirst.customers.models import Customer, Holding, Interaction
+from servicefirst.customers.models import Customer, Interaction
 from servicefirst.customers.services import interaction_record
 from servicefirst.floor import ranking
 from servicefirst.floor.live import notify_floor
@@ -766,7 +766,7 @@ def customer_brief(*, actor, ticket: Ticket) -> CustomerBrief | None:
     """The short profile of the customer of a ticket being served (None when unknown). Opening
     it is a view of the customer: audit-logged once per ticket."""
     from servicefirst.customers.selectors import customer_get
-    from servicefirst.scoring.selectors import next_best_offer
+    from servicefirst.scoring.selectors import held_product_names, top_offer
 
     if not ticket.customer_id:
         return None
@@ -789,21 +789,8 @@ def customer_brief(*, actor, ticket: Ticket) -> CustomerBrief | None:
             customer_id=customer.pk,
             detail={"ticket": ticket.pk, "view": "teller profile", "number": ticket.number},
         )
-    products = [
-        str(h.product)
-        for h in Holding.objects.filter(customer=customer, status=Holding.Status.ACTIVE)
-        .select_related("product")
-        .order_by("product__name_zh")
-    ]
-    offer, reason = None, ""
-    try:
-        offers = next_best_offer(actor=actor, customer_id=customer.pk, limit=1).offers
-    except (NotFound, ValueError):
-        offers = []
-    if offers:
-        offer = offers[0]
-        ups = [r for r in offer.reasons if r.get("up")] or offer.reasons
-        reason = ups[0]["text"] if ups else ""
+    products = held_product_names(customer)
+    offer, reason = top_offer(actor=actor, customer_id=customer.pk)
     return CustomerBrief(
         customer=customer,
         greeting=greeting(customer),

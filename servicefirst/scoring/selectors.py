@@ -104,6 +104,33 @@ def _with_text(reasons: list[dict]) -> list[dict]:
     return [{**r, "text": R.reason_text(r), "up": r.get("effect", 0) >= 0} for r in reasons]
 
 
+def held_product_names(customer: Customer) -> list[str]:
+    """The customer's active products by name, for a short profile at a counter or a phone."""
+    return [
+        str(h.product)
+        for h in Holding.objects.filter(customer=customer, status=Holding.Status.ACTIVE)
+        .select_related("product")
+        .order_by("product__name_zh")
+    ]
+
+
+def top_offer(*, actor, customer_id: int) -> tuple[Offer | None, str]:
+    """The one product to suggest now and the strongest reason for it in words (a reason that
+    raises the chance first); (None, "") when nothing suitable is left or the customer is out of
+    the actor's sight."""
+    from servicefirst.core.errors import NotFound
+
+    try:
+        offers = next_best_offer(actor=actor, customer_id=customer_id, limit=1).offers
+    except (NotFound, ValueError):
+        return None, ""
+    if not offers:
+        return None, ""
+    offer = offers[0]
+    ups = [r for r in offer.reasons if r.get("up")] or offer.reasons
+    return offer, (ups[0]["text"] if ups else "")
+
+
 def next_best_offer(*, actor, customer_id: int, limit: int = 3) -> NextBestOffer:
     """The products to offer this customer, best first, with probability and reasons; only
     suitable ones (risk level within the risk appetite, enough assets for funds and wealth

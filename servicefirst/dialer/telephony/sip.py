@@ -97,6 +97,25 @@ def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
     raise TelephonyError(f"No free port on {host}.")
 
 
+def _bindable(host: str, port: int, kind: int) -> bool:
+    try:
+        with socket.socket(socket.AF_INET, kind) as sock:
+            sock.bind((host, port))
+    except OSError:
+        return False
+    return True
+
+
+def free_sip_port(host: str = "127.0.0.1") -> int:
+    """A port for baresip's SIP listener: it binds UDP and TCP on the port and TLS on the next
+    one, so both must be free."""
+    for _ in range(50):
+        port = free_port(host)
+        if port < 65535 and _bindable(host, port + 1, socket.SOCK_STREAM):
+            return port
+    raise TelephonyError(f"No free pair of ports on {host}.")
+
+
 def _user(uri: str) -> str:
     match = re.match(r"^(?:sips?:)?([^@;>]+)@", uri.strip("<> "))
     return match.group(1) if match else uri
@@ -271,8 +290,8 @@ class SipTelephony:
                 f"{self.baresip!r} is not installed (Debian: apt-get install baresip-core)."
             )
         if self._sip_port == 0:
-            self._sip_port = free_port(self._sip_host)
-        if self._ctrl_port == 0:
+            self._sip_port = free_sip_port(self._sip_host)
+        while self._ctrl_port in (0, self._sip_port, self._sip_port + 1):
             self._ctrl_port = free_port(self._ctrl_host)
         conf = self.work_dir / "baresip"
         conf.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,8 @@ def test_click_to_dial_queues_a_call_for_the_member_of_staff():
     call = calls.click_to_dial(actor=agent.user, customer_id=customer.pk, now=NOON)
     assert call.state == Call.State.QUEUED
     assert call.phone == "+8613800138000"
-    assert call.agent == agent and call.requested_by == agent
+    assert call.agent == agent
+    assert call.requested_by == agent
 
 
 def test_click_to_dial_refuses_do_not_call_and_late_hours_and_names_the_field():
@@ -110,7 +111,8 @@ def test_answered_inbound_call_counts_its_rings_and_lands_on_the_timeline():
     assert AgentState.objects.get(staff=agent).status == AgentState.Status.ON_CALL
 
     call = calls.on_ended(call.pk, at=t0 + dt.timedelta(seconds=192))
-    assert call.state == Call.State.WRAP_UP and call.talk_s == 180
+    assert call.state == Call.State.WRAP_UP
+    assert call.talk_s == 180
     assert AgentState.objects.get(staff=agent).status == AgentState.Status.WRAP_UP
 
     call = calls.call_disposition(actor=agent.user, call_id=call.pk, notes="Asked about fees")
@@ -163,7 +165,8 @@ def test_two_claimers_never_get_the_same_agent():
     ready_agent(("zh",))
     first = agents.claim_agent(inbound=True)
     second = agents.claim_agent(inbound=True)
-    assert first is not None and second is None
+    assert first is not None
+    assert second is None
 
 
 def test_status_log_measures_every_stretch():
