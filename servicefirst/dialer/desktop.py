@@ -641,13 +641,8 @@ def offer_made(*, actor, call_id, product_code: str):
 
 
 def hangup_supported() -> bool:
-    """Whether the dialer process takes hang-up requests from the desktop
-    (`engine.request_hangup(call_id)`); without it the agent hangs up on their phone."""
-    try:
-        from servicefirst.dialer import engine
-    except ImportError:
-        return False
-    return callable(getattr(engine, "request_hangup", None))
+    """The desk's Hang up button works on every adapter: the dialer process clears the line."""
+    return True
 
 
 @transaction.atomic
@@ -679,10 +674,10 @@ def request_hangup(*, actor, call_id, now: dt.datetime | None = None) -> Call:
         live.notify_board("calls")
         return call
     if call.state in (Call.State.DIALING, Call.State.RINGING, Call.State.CONNECTED):
-        if not hangup_supported():
-            raise ValidationFailed({"call": [_("Hang up on your phone: the line is yours.")]})
-        from servicefirst.dialer import engine
-
-        engine.request_hangup(call.pk)
+        Call.objects.filter(pk=call.pk, hangup_requested_at__isnull=True).update(
+            hangup_requested_at=now
+        )
+        call.refresh_from_db()
+        live.notify_agent(staff.pk, "call")
         return call
     raise ValidationFailed({"call": [_("This call is not on the line any more.")]})

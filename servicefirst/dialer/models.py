@@ -299,6 +299,8 @@ class Call(models.Model):
     talk_s = models.FloatField(_("talk (s)"), null=True, blank=True)
     wrap_s = models.FloatField(_("wrap-up (s)"), null=True, blank=True)
     id_message_played = models.BooleanField(_("identification message played"), default=False)
+    # The agent pressed Hang up: the dialer process clears the line (the telephony is its job).
+    hangup_requested_at = models.DateTimeField(_("hang-up requested"), null=True, blank=True)
     disposition = models.ForeignKey(
         Disposition, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
     )

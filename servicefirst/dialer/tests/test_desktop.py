@@ -419,14 +419,14 @@ def test_cancelling_a_call_not_dialled_yet_frees_the_agent_and_the_customer(agen
     assert AgentState.objects.get(staff=agent).status == AgentState.Status.READY
 
 
-def test_a_live_line_is_hung_up_on_the_phone_when_the_dialer_takes_no_requests(agent, predictive):
+def test_hang_up_on_a_live_line_is_handed_to_the_dialer(agent, predictive):
     ready(agent, predictive)
     call = predictive_call(predictive, on_list(predictive, f.customer()))
-    if desktop.hangup_supported():
-        pytest.skip("the dialer takes hang-up requests")
-    with pytest.raises(ValidationFailed) as err:
-        desktop.request_hangup(actor=agent.user, call_id=call.pk)
-    assert "Hang up on your phone" in str(err.value.errors["call"])
+    call = desktop.request_hangup(actor=agent.user, call_id=call.pk)
+    assert call.hangup_requested_at is not None
+    first = call.hangup_requested_at
+    again = desktop.request_hangup(actor=agent.user, call_id=call.pk)
+    assert again.hangup_requested_at == first  # pressing twice asks once
 
 
 # --- callbacks ------------------------------------------------------------------------------
