@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Action, Scope, role_scope, scope_for, staff_of
@@ -462,9 +463,9 @@ def campaign_set_status(*, actor, campaign_id, action: str) -> Campaign:
                     % {
                         "status": campaign.get_status_display().lower(),
                         "action": {
-                            "start": _("started"),
+                            "start": pgettext("campaign", "started"),
                             "pause": _("paused"),
-                            "finish": _("finished"),
+                            "finish": pgettext("campaign", "finished"),
                         }[action],
                     }
                 ]

@@ -49,7 +49,7 @@ class Campaign(models.Model):
     crm = models.OneToOneField(
         CrmCampaign, on_delete=models.PROTECT, related_name="dialer", editable=False
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("campaign", "name"), max_length=120)
     purpose = models.TextField(_("purpose"), blank=True)
     script = models.TextField(_("script"), blank=True)
     product = models.ForeignKey(
@@ -216,7 +216,7 @@ class Call(models.Model):
 
     class Mode(models.TextChoices):
         CLICK = "click", _("Click-to-dial")
-        PREVIEW = "preview", _("Preview")
+        PREVIEW = "preview", pgettext_lazy("dialing mode", "Preview")
         PROGRESSIVE = "progressive", _("Progressive")
         PREDICTIVE = "predictive", _("Predictive")
         CALLBACK = "callback", _("Callback")
@@ -238,7 +238,7 @@ class Call(models.Model):
         (compliance.Outcome.ANSWERED, _("Answered")),
         (compliance.Outcome.NO_ANSWER, _("No answer")),
         (compliance.Outcome.BUSY, _("Busy")),
-        (compliance.Outcome.ABANDONED, _("Abandoned")),
+        (compliance.Outcome.ABANDONED, pgettext_lazy("call outcome", "Abandoned")),
         (compliance.Outcome.MACHINE, _("Answering machine")),
         (compliance.Outcome.REFUSED, _("Refused")),
         (compliance.Outcome.WRONG_NUMBER, _("Wrong number")),
@@ -343,7 +343,7 @@ class Callback(models.Model):
         PENDING = "pending", _("Pending")
         DUE = "due", _("Due — offered to the agent")
         DONE = "done", _("Done")
-        MISSED = "missed", _("Missed")
+        MISSED = "missed", pgettext_lazy("callback status", "Missed")
         CANCELLED = "cancelled", _("Cancelled")
 
     campaign = models.ForeignKey(
@@ -354,10 +354,10 @@ class Callback(models.Model):
     )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     phone = models.CharField(_("phone"), max_length=20)
-    due_at = models.DateTimeField(_("due"))
+    due_at = models.DateTimeField(pgettext_lazy("callback", "due"))
     assigned_to = models.ForeignKey(
         Staff,
-        verbose_name=_("for"),
+        verbose_name=pgettext_lazy("callback for an agent", "for"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -374,7 +374,9 @@ class Callback(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    delivered_at = models.DateTimeField(_("offered"), null=True, blank=True)
+    delivered_at = models.DateTimeField(
+        pgettext_lazy("callback offered to agents", "offered"), null=True, blank=True
+    )
     done_call = models.ForeignKey(
         Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -394,7 +396,7 @@ class AgentState(models.Model):
     """Where a contact-centre agent is right now. One row per agent who ever logged in."""
 
     class Status(models.TextChoices):
-        OFFLINE = "offline", _("Logged out")
+        OFFLINE = "offline", pgettext_lazy("agent status", "Logged out")
         READY = "ready", _("Ready")
         RESERVED = "reserved", _("Call coming")
         ON_CALL = "on_call", _("On a call")
@@ -404,7 +406,7 @@ class AgentState(models.Model):
     class PauseReason(models.TextChoices):
         BREAK = "break", _("Break")
         LUNCH = "lunch", _("Lunch")
-        TRAINING = "training", _("Training")
+        TRAINING = "training", pgettext_lazy("pause reason", "Training")
         MEETING = "meeting", _("Meeting")
         COACHING = "coaching", _("Coaching")
         TECHNICAL = "technical", _("Technical problem")

@@ -277,4 +277,4 @@ def test_pages_are_translated():
 
     with translation.override("zh-hans"):
         assert translation.gettext("Product acceptance") == "产品接受度"
-        assert translation.gettext("On the do-not-call list") == "在勿电话打扰名单中"
+        assert translation.gettext("On the do-not-call list") == "在免打扰名单中"
