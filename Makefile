@@ -25,16 +25,19 @@ $(DEMO_ENV):
 	chmod 600 $@
 
 # Install, migrate, load the demo bank (a second run reuses it), print the logins and serve,
-# with one background worker for imports, classification runs and model training, and the
-# scheduler that enqueues the periodic jobs (greetings, missed appointments, wait learning).
+# with one background worker for imports, classification runs and model training, the
+# scheduler that enqueues the periodic jobs (greetings, missed appointments, wait learning,
+# callbacks) and the contact centre's dialer on the telephony simulator, driving the demo's
+# simulated agents.
 demo: install $(DEMO_ENV)
 	@set -a && . ./$(DEMO_ENV) && set +a && \
 	$(BIN)/servicefirst migrate --no-input -v 0 && \
 	$(BIN)/servicefirst demo && \
 	{ $(BIN)/servicefirst db_worker --interval 1 > var/worker.log 2>&1 & worker=$$!; \
 	  $(BIN)/servicefirst scheduler > var/scheduler.log 2>&1 & scheduler=$$!; \
-	  trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
-	  echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; logs: var/worker.log, var/scheduler.log)"; \
+	  $(BIN)/servicefirst dialer --robots > var/dialer.log 2>&1 & dialer=$$!; \
+	  trap 'kill $$worker $$scheduler $$dialer 2>/dev/null' EXIT INT TERM; \
+	  echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; logs: var/worker.log, var/scheduler.log, var/dialer.log)"; \
 	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-level warning; }
 
 # The whole test suite, on the database DATABASE_URL names (SQLite when unset).

@@ -166,10 +166,26 @@ def claim_agent(
     return None
 
 
+def resume(state: AgentState, *, at: dt.datetime | None = None, then: str = "") -> None:
+    """After a call: back to what the member of staff was doing before a call they placed
+    themselves (logged out, paused), else to `then` (ready by default)."""
+    target = state.resume_status or then or Status.READY
+    if then == Status.PAUSED:
+        target = Status.PAUSED
+    reason = state.pause_reason or AgentState.PauseReason.OTHER
+    state.resume_status = ""
+    state.save(update_fields=["resume_status"])
+    if target == Status.OFFLINE:
+        state.campaign = None
+        state.save(update_fields=["campaign"])
+    transition(state, target, at=at, reason=reason if target == Status.PAUSED else "")
+
+
 def release_agent(state: AgentState, *, at: dt.datetime | None = None) -> None:
-    """A reserved agent's call did not come (e.g. the customer hung up): back to ready."""
+    """A reserved agent's call did not come (e.g. the customer hung up): back to ready (or to
+    what they were doing before a call they placed themselves)."""
     if state.status == Status.RESERVED:
-        transition(state, Status.READY, at=at)
+        resume(state, at=at)
 
 
 def ready_agents(campaign_id: int | None = None):

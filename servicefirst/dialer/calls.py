@@ -137,6 +137,18 @@ def click_to_dial(*, actor, customer_id: int, phone: str = "", now=None) -> Call
         raise ValidationFailed({"phone": [str(m) for m in verdict.messages]})
     if Call.objects.filter(requested_by=staff, state__in=(State.QUEUED, *Call.LIVE)).exists():
         raise ValidationFailed({"phone": [_("You already have a call in progress.")]})
+    state = AgentState.objects.select_for_update().filter(staff=staff).first()
+    if state is None:
+        state = agents.state_for(staff)
+        if scope_for(actor, Action.CALL_WORK) == Scope.NONE:
+            state.takes_inbound = False  # branch staff: never in the inbound pool
+            state.save(update_fields=["takes_inbound"])
+    if state.status in (
+        AgentState.Status.RESERVED,
+        AgentState.Status.ON_CALL,
+        AgentState.Status.WRAP_UP,
+    ):
+        raise ValidationFailed({"phone": [_("Finish your current call first.")]})
     call = Call.objects.create(
         direction=Call.Direction.OUTBOUND,
         mode=Call.Mode.CLICK,
@@ -148,6 +160,12 @@ def click_to_dial(*, actor, customer_id: int, phone: str = "", now=None) -> Call
         dial_key=new_dial_key("k"),
         created_at=now,
     )
+    # The member of staff is reserved for their own call (no campaign or inbound call is put
+    # through to them meanwhile) and returns to what they were doing when it is over.
+    state.resume_status = state.status
+    state.current_call = call
+    state.save(update_fields=["resume_status", "current_call"])
+    agents.transition(state, AgentState.Status.RESERVED, at=now)
     live.notify_agent(staff.pk, "call")
     live.notify_board("calls")
     return call
@@ -269,11 +287,28 @@ def on_ended(
     elif call.direction == Call.Direction.INBOUND and not call.outcome:
         call.outcome = Outcome.ABANDONED  # the caller gave up in the queue
         call.wait_s = max(0.0, (at - (call.dialed_at or at)).total_seconds())
+    elif call.state == State.ANSWERED and not call.outcome:
+        call.outcome = Outcome.ABANDONED  # a person picked up and nobody came
+        call.wait_s = max(0.0, (at - (call.answered_at or at)).total_seconds())
     elif not call.outcome:
         call.outcome = Outcome.FAILED
     staff_id = call.agent_id
     state = AgentState.objects.select_for_update().filter(staff_id=staff_id).first()
-    if was_connected and state is not None and state.current_call_id == call.pk:
+    if (
+        was_connected
+        and state is not None
+        and state.current_call_id == call.pk
+        and call.mode == Call.Mode.CLICK
+        and state.resume_status == AgentState.Status.OFFLINE
+    ):
+        # Branch staff who phoned a customer from a page: no desktop, no wrap-up to close.
+        call.state = State.ENDED
+        call.wrap_ended_at = at
+        call.wrap_s = 0.0
+        call.save()
+        _after_call(call, actor=None)
+        agents.resume(state, at=at)
+    elif was_connected and state is not None and state.current_call_id == call.pk:
         call.state = State.WRAP_UP
         call.save()
         agents.transition(state, AgentState.Status.WRAP_UP, at=at)
@@ -285,7 +320,7 @@ def on_ended(
         if state is not None and state.current_call_id == call.pk:
             agents.release_agent(state, at=at)
             if state.status == AgentState.Status.WRAP_UP:
-                agents.transition(state, AgentState.Status.READY, at=at)
+                agents.resume(state, at=at)
         _after_call(call, actor=None)
     live.notify_agent(staff_id, "call")
     live.notify_board("calls")
@@ -415,9 +450,8 @@ def call_disposition(
         AgentState.Status.ON_CALL,
     ):
         if then == AgentState.Status.PAUSED:
-            agents.transition(state, then, at=now, reason=pause_reason or "other")
-        else:
-            agents.transition(state, AgentState.Status.READY, at=now)
+            state.pause_reason = pause_reason or AgentState.PauseReason.OTHER
+        agents.resume(state, at=now, then=then)
     live.notify_agent(staff.pk, "call")
     return call
 

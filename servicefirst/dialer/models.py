@@ -438,6 +438,9 @@ class AgentState(models.Model):
         Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     logged_in_at = models.DateTimeField(_("logged in"), null=True, blank=True)
+    # Where a member of staff goes back to after a call they placed themselves (click-to-dial):
+    # logged out for branch staff who never use the desktop, ready or paused for agents.
+    resume_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
 
     class Meta:
         verbose_name = _("agent state")

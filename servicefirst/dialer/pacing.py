@@ -707,8 +707,14 @@ class PredictivePacer(BasePacer):
         call_samples: Sequence[tuple[float, bool, bool]] | None = None,
         use_truth: bool = False,
         memory_answers: float = 1000.0,
+        min_history_calls: int = 100,
     ) -> None:
         self.target_share = float(target_share)
+        # Cold start: until this many call outcomes are known (history given or observed),
+        # the pacer places what progressive would — a new campaign's answer rate is a guess.
+        self.min_history_calls = int(min_history_calls)
+        self._known_calls = len(call_samples) if call_samples is not None else 0
+        self._booked: tuple | None = None
         self.cushion_sd = float(cushion_sd)
         self.theta = 0.0  # the threshold of the last decision (diagnostics)
         self.patience_s = float(patience_s)
@@ -733,8 +739,21 @@ class PredictivePacer(BasePacer):
     # hooks
     def observe_call(self, ring_s: float, answered: bool, machine: bool = False) -> None:
         self.fc.add_call(ring_s, answered and not machine)
+        self._known_calls += 1
         if answered and not machine:
             self._answers_since += 1
+
+    def observe_placed(self, asked: int, placed: int) -> None:
+        """Only `placed` of the `asked` calls of the last decision went out (lines full, list
+        empty, calling hours closed): take back what was booked for the others, or the
+        controller would believe it spent a budget it never used and loosen without end."""
+        booked, self._booked = self._booked, None
+        if booked is None or booked[0] != asked or placed >= asked:
+            return
+        _n, risks, answer_p, theta = booked
+        tail = risks[max(placed, 0) : asked]
+        self._pred_ab -= float(tail.sum()) * answer_p
+        self._theta_ans -= len(tail) * answer_p * theta
 
     def observe_answer(self, wait_s: float, abandoned: bool) -> None:
         if abandoned:
@@ -864,12 +883,16 @@ class PredictivePacer(BasePacer):
         over = np.nonzero(risk > theta)[0]
         n_risky = int(over[0]) if len(over) else len(risk)
         n = max(n_safe, n_risky)
+        self._booked = None
+        if self._known_calls < self.min_history_calls:
+            return n_safe
         if n > 0:
             answer_p = self.fc.answer_p
             placed = risk[:n].copy()
             placed[:n_safe] = 0.0
             self._pred_ab += float(placed.sum()) * answer_p
             self._theta_ans += n * answer_p * theta
+            self._booked = (n, placed, answer_p, theta)
         return n
 
 

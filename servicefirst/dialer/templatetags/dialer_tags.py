@@ -79,3 +79,15 @@ def pct(share, digits: int = 1) -> str:
         return f"{float(share) * 100:.{int(digits)}f}%"
     except (TypeError, ValueError):
         return "—"
+
+
+@register.simple_tag
+def poll_every() -> str:
+    """How often a live contact-centre page also asks for news over HTTP. The dialer is its own
+    process: its pushes reach the web server only through a shared channel layer (Redis,
+    REDIS_URL). With the in-memory layer (the embedded default) the pages poll every 3 s
+    instead of 30 s."""
+    from django.conf import settings
+
+    backend = getattr(settings, "CHANNEL_LAYERS", {}).get("default", {}).get("BACKEND", "")
+    return "3s" if not backend or "InMemory" in backend else "30s"

@@ -186,3 +186,34 @@ def test_pause_needs_a_reason_and_a_teller_cannot_log_in():
     assert "reason" in err.value.errors
     with pytest.raises(PermissionDenied):
         agents.agent_login(actor=make_staff(Role.TELLER).user)
+
+
+def test_branch_staff_click_to_dial_is_put_through_and_leaves_them_out_of_the_queues():
+    manager = make_staff(Role.BRANCH_MANAGER)
+    customer = make_customer(phones=["13800138012"], home_branch=manager.unit)
+    call = calls.click_to_dial(actor=manager.user, customer_id=customer.pk, now=NOON)
+    state = AgentState.objects.get(staff=manager)
+    assert state.status == AgentState.Status.RESERVED
+    assert state.takes_inbound is False
+    assert agents.claim_agent(inbound=True) is None  # never offered an inbound call
+
+    calls.mark_dialing(call.pk, adapter="simulator", at=NOON)
+    calls.on_answered(call.pk, at=NOON + dt.timedelta(seconds=8))
+    call = calls.connect(call.pk, state.pk, at=NOON + dt.timedelta(seconds=8))
+    call = calls.on_ended(call.pk, at=NOON + dt.timedelta(seconds=128))
+    assert call.state == Call.State.ENDED
+    assert call.talk_s == 120
+    assert AgentState.objects.get(staff=manager).status == AgentState.Status.OFFLINE
+    assert Interaction.objects.filter(customer=customer, kind=Interaction.Kind.CALL).exists()
+
+
+def test_an_agent_paused_for_a_call_of_their_own_is_paused_again_afterwards():
+    agent = ready_agent(("zh",))
+    agents.agent_set_status(actor=agent.user, status=AgentState.Status.PAUSED, reason="meeting")
+    customer = make_customer(phones=["13800138013"])
+    call = calls.click_to_dial(actor=agent.user, customer_id=customer.pk, now=NOON)
+    with pytest.raises(ValidationFailed):
+        calls.click_to_dial(actor=agent.user, customer_id=customer.pk, now=NOON)
+    calls.mark_dialing(call.pk, adapter="simulator", at=NOON)
+    calls.on_ended(call.pk, at=NOON + dt.timedelta(seconds=20), outcome="no_answer")
+    assert AgentState.objects.get(staff=agent).status == AgentState.Status.PAUSED
