@@ -28,6 +28,7 @@ from servicefirst.dialer.models import (
     AgentState,
     AgentStatusLog,
     Call,
+    CallListEntry,
     Campaign,
     DialerProcess,
 )
@@ -143,6 +144,9 @@ class CampaignRow:
     abandon_30d: tuple[int, int, float]
     list_total: int
     attempted: int
+    # When nobody on the list may be called yet (calling hours, holidays, retry times): the
+    # earliest time one may. None while someone is callable now.
+    next_call_at: dt.datetime | None = None
 
     @property
     def mode_label(self) -> str:
@@ -336,6 +340,19 @@ def campaign_rows(scope, staff, now: dt.datetime) -> list[CampaignRow]:
     )
     rates = selectors.abandon_rates_many(ids, now)
     progress = selectors.progress_many(ids)
+    open_entries = CallListEntry.objects.filter(campaign_id__in=ids, status__in=CallListEntry.OPEN)
+    callable_now = set(
+        open_entries.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by()
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+    earliest = dict(
+        open_entries.order_by()
+        .values("campaign_id")
+        .annotate(first=Min("next_attempt_at"))
+        .values_list("campaign_id", "first")
+    )
     rows = []
     for c in campaigns:
         t = today.get(c.pk, {})
@@ -353,6 +370,7 @@ def campaign_rows(scope, staff, now: dt.datetime) -> list[CampaignRow]:
                 abandon_30d=rates[c.pk]["30d"],
                 list_total=p.total,
                 attempted=p.attempted,
+                next_call_at=None if c.pk in callable_now else earliest.get(c.pk),
             )
         )
     return rows

@@ -226,3 +226,21 @@ def test_the_board_socket_admits_supervisors_only():
     from django.contrib.auth.models import AnonymousUser
 
     assert _connect("/ws/contact/agent/", AnonymousUser()) is False
+
+
+def test_the_board_says_when_nobody_on_the_list_may_be_called_yet(client, boss, renewal):
+    """At night every entry waits for the calling hours: the board says from when."""
+    entry = on_list(renewal, f.customer())
+    morning = (timezone.now() + dt.timedelta(days=1)).replace(microsecond=0)
+    entry.next_attempt_at = morning
+    entry.save(update_fields=["next_attempt_at"])
+    client.login(username=boss.username, password=PASSWORD)
+    html = client.get(reverse("dialer:board")).content.decode()
+    cell = html.split(f'data-campaign="{renewal.pk}"')[1].split("</tr>")[0]
+    assert "next-call" in cell
+
+    entry.next_attempt_at = None  # callable now: no notice
+    entry.save(update_fields=["next_attempt_at"])
+    html = client.get(reverse("dialer:board")).content.decode()
+    cell = html.split(f'data-campaign="{renewal.pk}"')[1].split("</tr>")[0]
+    assert "next-call" not in cell
