@@ -198,8 +198,9 @@ class BasePacer:
     # the one-second clock)? A hint to the dialer process and the simulation.
     decide_on_events = True
 
-    def decide(self, state: PacingState) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def decide(self, state: PacingState) -> int:  # pragma: no cover - every strategy defines it
+        """How many new calls to place now (never negative)."""
+        raise TypeError(f"{type(self).__name__} does not say how many calls to place")
 
     def observe_call(self, ring_s: float, answered: bool, machine: bool = False) -> None:
         pass
