@@ -80,6 +80,7 @@ def search(request):
     for customer in results:  # phones are prefetched by the selector
         phones = list(customer.phones.all())
         customer.masked_phone = mask_phone(phones[0].e164) if phones else ""
+        customer.first_phone = phones[0] if phones else None
     template = (
         "customers/_results.html"
         if request.htmx and not request.htmx.boosted

@@ -47,6 +47,16 @@ def test_the_360_shows_a_call_button_per_number_masked(client, agent, branch):
     assert reverse("dialer:dial") in html
 
 
+def test_search_results_have_a_call_button_for_staff_who_may_dial(client, agent, branch):
+    make_customer(name_zh="张三丰", phones=["13800138000"], home_branch=branch)
+    html = as_user(client, agent).get(reverse("customers:search"), {"q": "张三丰"}).content
+    assert "dial-button" in html.decode()
+    teller = make_staff(Role.TELLER, unit=branch)
+    html = as_user(client, teller).get(reverse("customers:search"), {"q": "张三丰"}).content
+    assert "dial-button" not in html.decode()
+    assert "138****8000" in html.decode()
+
+
 def test_a_teller_sees_no_call_button_and_cannot_dial(client, branch):
     teller = make_staff(Role.TELLER, unit=branch)
     zhang = make_customer(phones=["13800138000"], home_branch=branch)
