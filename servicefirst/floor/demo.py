@@ -294,7 +294,7 @@ def _simulate_day(rng, day, settings, services, counters, customers, cut_min=Non
         t = free_at[number]
         if next_arrival == inf and not waiting:
             break
-        if next_arrival <= t:
+        if i < n and next_arrival <= t:
             v = visits[i]
             i += 1
             cand = ranking.Candidate(id=id(v), service_id=v.service.pk, issued_at=v.arrive, priority=v.priority, language=v.language)  # fmt: skip
