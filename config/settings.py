@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "servicefirst.reports",
     "servicefirst.staffing",
     "servicefirst.dialer",
+    "servicefirst.commitments",
+    "servicefirst.servicedesk",
+    "servicefirst.remedies",
+    "servicefirst.satisfaction",
+    "servicefirst.culture",
 ]
 
 MIDDLEWARE = [

@@ -19,4 +19,9 @@ urlpatterns = [
     path("reports/", include("servicefirst.reports.urls")),
     path("staffing/", include("servicefirst.staffing.urls")),
     path("contact/", include("servicefirst.dialer.urls")),
+    path("commitments/", include("servicefirst.commitments.urls")),
+    path("requests/", include("servicefirst.servicedesk.urls")),
+    path("remedies/", include("servicefirst.remedies.urls")),
+    path("satisfaction/", include("servicefirst.satisfaction.urls")),
+    path("culture/", include("servicefirst.culture.urls")),
 ]

@@ -33,6 +33,15 @@ def staff(request):
             "dnc": any(
                 scope_for(user, a) > 0 for a in (Action.CAMPAIGN_MANAGE, Action.CONTACT_SUPERVISE)
             ),
+            # Service commitments and the Customer Care Center
+            "commitments": scope_for(user, Action.COMMITMENT_VIEW) > 0,
+            "commitment_manage": scope_for(user, Action.COMMITMENT_MANAGE) > 0,
+            "requests": scope_for(user, Action.REQUEST_WORK) > 0,
+            "request_supervise": scope_for(user, Action.REQUEST_SUPERVISE) > 0,
+            "remedies": scope_for(user, Action.REMEDY_WORK) > 0,
+            "gifts": scope_for(user, Action.GIFT_MANAGE) > 0,
+            "satisfaction": scope_for(user, Action.SATISFACTION_VIEW) > 0,
+            "culture": scope_for(user, Action.CULTURE_MANAGE) > 0,
             "branch_code": member.unit.code
             if member is not None and member.unit.kind == "branch"
             else "",

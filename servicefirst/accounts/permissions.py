@@ -56,6 +56,22 @@ class Action:
     CALL_WORK = "call.work"  # agent desktop: take calls, dispositions, callbacks
     CAMPAIGN_MANAGE = "campaign.manage"  # campaigns, call lists, scripts, retry rules, windows
     CONTACT_SUPERVISE = "contact.supervise"  # live board of agents and campaigns, call reports
+    # Service commitments (UNIT = commitments the actor's unit owns or receives; ALL = all).
+    COMMITMENT_VIEW = "commitment.view"  # the register, cases, alerts and attainment
+    COMMITMENT_DISCUSS = "commitment.discuss"  # comment and agree on a version in discussion
+    COMMITMENT_MANAGE = "commitment.manage"  # draft versions, open them for discussion
+    COMMITMENT_PUBLISH = "commitment.publish"  # approve, publish and retire
+    # Service requests, the Customer Care Center's work (UNIT = requests the unit owns).
+    REQUEST_WORK = "request.work"  # open, note, reply, resolve, transfer
+    REQUEST_SUPERVISE = "request.supervise"  # assign to others, queues and request reports
+    # Remedies when a commitment to a customer is missed (UNIT = the unit that missed it).
+    REMEDY_WORK = "remedy.work"  # reason, apology, gift
+    REMEDY_APPROVE = "remedy.approve"  # approve a gift over the branch's budget
+    GIFT_MANAGE = "gift.manage"  # gift stock and budgets
+    # Satisfaction and scorecards (UNIT = the actor's own unit and its staff).
+    SATISFACTION_VIEW = "satisfaction.view"
+    # Customer-first culture: questionnaires for hiring and training, completion reports.
+    CULTURE_MANAGE = "culture.manage"
 
     ALL = (
         CUSTOMER_VIEW,
@@ -84,6 +100,17 @@ class Action:
         CALL_WORK,
         CAMPAIGN_MANAGE,
         CONTACT_SUPERVISE,
+        COMMITMENT_VIEW,
+        COMMITMENT_DISCUSS,
+        COMMITMENT_MANAGE,
+        COMMITMENT_PUBLISH,
+        REQUEST_WORK,
+        REQUEST_SUPERVISE,
+        REMEDY_WORK,
+        REMEDY_APPROVE,
+        GIFT_MANAGE,
+        SATISFACTION_VIEW,
+        CULTURE_MANAGE,
     )
 
 
@@ -101,6 +128,9 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.FLOOR_SERVE: S.UNIT,
         A.FLOOR_BOOK: S.UNIT,
         A.FOLLOWUP_WORK: S.UNIT,
+        A.COMMITMENT_VIEW: S.UNIT,
+        A.COMMITMENT_DISCUSS: S.UNIT,
+        A.REQUEST_WORK: S.UNIT,
     },
     Role.LOBBY_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -112,6 +142,10 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.LOBBY_WORK: S.UNIT,
         A.FOLLOWUP_WORK: S.UNIT,
         A.CALL_DIAL: S.UNIT,
+        A.COMMITMENT_VIEW: S.UNIT,
+        A.COMMITMENT_DISCUSS: S.UNIT,
+        A.REQUEST_WORK: S.UNIT,
+        A.REMEDY_WORK: S.UNIT,
     },
     Role.BRANCH_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -130,6 +164,17 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CARE_MANAGE: S.UNIT,
         A.FLOOR_REPORT: S.UNIT,
         A.CALL_DIAL: S.UNIT,
+        A.COMMITMENT_VIEW: S.UNIT,
+        A.COMMITMENT_DISCUSS: S.UNIT,
+        A.COMMITMENT_MANAGE: S.UNIT,
+        A.COMMITMENT_PUBLISH: S.UNIT,
+        A.REQUEST_WORK: S.UNIT,
+        A.REQUEST_SUPERVISE: S.UNIT,
+        A.REMEDY_WORK: S.UNIT,
+        A.REMEDY_APPROVE: S.UNIT,
+        A.GIFT_MANAGE: S.UNIT,
+        A.SATISFACTION_VIEW: S.UNIT,
+        A.CULTURE_MANAGE: S.UNIT,
     },
     Role.RELATIONSHIP_MANAGER: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -141,6 +186,9 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.STAFF_VIEW: S.UNIT,
         A.FOLLOWUP_WORK: S.UNIT,
         A.CALL_DIAL: S.ALL,
+        A.COMMITMENT_VIEW: S.UNIT,
+        A.COMMITMENT_DISCUSS: S.UNIT,
+        A.REQUEST_WORK: S.UNIT,
     },
     Role.CC_AGENT: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -150,6 +198,10 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.FLOOR_BOOK: S.ALL,
         A.CALL_DIAL: S.ALL,
         A.CALL_WORK: S.ALL,
+        A.COMMITMENT_VIEW: S.UNIT,
+        A.COMMITMENT_DISCUSS: S.UNIT,
+        A.REQUEST_WORK: S.ALL,
+        A.REMEDY_WORK: S.ALL,
     },
     Role.CC_SUPERVISOR: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -162,6 +214,17 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CALL_WORK: S.ALL,
         A.CAMPAIGN_MANAGE: S.ALL,
         A.CONTACT_SUPERVISE: S.ALL,
+        A.COMMITMENT_VIEW: S.ALL,
+        A.COMMITMENT_DISCUSS: S.UNIT,
+        A.COMMITMENT_MANAGE: S.UNIT,
+        A.COMMITMENT_PUBLISH: S.UNIT,
+        A.REQUEST_WORK: S.ALL,
+        A.REQUEST_SUPERVISE: S.ALL,
+        A.REMEDY_WORK: S.ALL,
+        A.REMEDY_APPROVE: S.UNIT,
+        A.GIFT_MANAGE: S.UNIT,
+        A.SATISFACTION_VIEW: S.ALL,
+        A.CULTURE_MANAGE: S.UNIT,
     },
     Role.MARKETING_ANALYST: {
         # Works on segments, not individuals: masked view, masked exports, imports campaign data.
@@ -173,6 +236,8 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.RULE_MANAGE: S.ALL,
         A.FLOOR_REPORT: S.ALL,
         A.CAMPAIGN_MANAGE: S.ALL,
+        A.COMMITMENT_VIEW: S.ALL,
+        A.SATISFACTION_VIEW: S.ALL,
     },
     Role.BACK_OFFICE: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -183,6 +248,9 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CUSTOMER_IMPORT: S.ALL,
         A.INTERACTION_ADD: S.ALL,
         A.STAFF_VIEW: S.UNIT,
+        A.COMMITMENT_VIEW: S.UNIT,
+        A.COMMITMENT_DISCUSS: S.UNIT,
+        A.REQUEST_WORK: S.UNIT,
     },
     Role.COMPLIANCE_AUDITOR: {
         A.CUSTOMER_VIEW: S.ALL,
@@ -193,6 +261,8 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.INSIGHT_VIEW: S.ALL,
         A.FLOOR_REPORT: S.ALL,
         A.CONTACT_SUPERVISE: S.ALL,
+        A.COMMITMENT_VIEW: S.ALL,
+        A.SATISFACTION_VIEW: S.ALL,
     },
     Role.ADMINISTRATOR: {
         # Runs the system; sees customers masked, cannot reveal them or read the audit log.
@@ -206,6 +276,11 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.RULE_MANAGE: S.ALL,
         A.FLOOR_MANAGE: S.ALL,
         A.CARE_MANAGE: S.ALL,
+        A.COMMITMENT_VIEW: S.ALL,
+        A.COMMITMENT_MANAGE: S.ALL,
+        A.COMMITMENT_PUBLISH: S.ALL,
+        A.GIFT_MANAGE: S.ALL,
+        A.CULTURE_MANAGE: S.ALL,
     },
 }
 
