@@ -21,3 +21,7 @@ class ValidationFailed(ServiceError):
             errors = {"__all__": [errors]}
         self.errors = {field: [str(m) for m in messages] for field, messages in errors.items()}
         super().__init__("; ".join(f"{f}: {', '.join(m)}" for f, m in self.errors.items()))
+
+    def text(self) -> str:
+        """Every message, one after the other, for a page's notice."""
+        return " ".join(m for messages in self.errors.values() for m in messages)

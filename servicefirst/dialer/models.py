@@ -20,10 +20,11 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from servicefirst.accounts.models import Staff, Unit
+from servicefirst.core.i18n import pick
 from servicefirst.customers.models import Campaign as CrmCampaign
 from servicefirst.customers.models import Customer, Product
 from servicefirst.dialer import compliance
@@ -154,7 +155,7 @@ class Disposition(models.Model):
 
     @property
     def label(self) -> str:
-        return self.label_zh if (get_language() or "").startswith("zh") else self.label_en
+        return pick(self.label_zh, self.label_en)
 
 
 class CallListEntry(models.Model):

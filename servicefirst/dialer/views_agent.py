@@ -22,12 +22,9 @@ from django.views.decorators.http import require_GET, require_POST
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.dialer import agents, calls, desktop
 from servicefirst.dialer.models import AgentState, Call
+from servicefirst.insights.views_offer import offer_response
 
 PAUSE_REASONS = AgentState.PauseReason.choices
-
-
-def _messages(exc: ValidationFailed) -> str:
-    return " ".join(str(m) for ms in exc.errors.values() for m in ms)
 
 
 def _require(request):
@@ -77,7 +74,7 @@ def _act(request, act, *, close_values: dict | None = None):
     except PermissionDenied as exc:
         return HttpResponseForbidden(str(exc))
     except ValidationFailed as exc:
-        error = _messages(exc)
+        error = exc.text()
         if close_values is not None:
             extra = {"close_errors": exc.errors, "close_values": close_values}
     if not request.htmx:
@@ -244,23 +241,14 @@ def call_close(request, call_id: int):
 def call_offer(request, call_id: int):
     """Record that the suggested product was offered on this call."""
     _require(request)
-    try:
-        event = desktop.offer_made(
+    return offer_response(
+        request,
+        lambda: desktop.offer_made(
             actor=request.user, call_id=call_id, product_code=request.POST.get("product", "")
-        )
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
-    except ValidationFailed as exc:
-        if not request.htmx:
-            messages.error(request, _messages(exc))
-            return redirect("dialer:agent")
-        return render(request, "dialer/agent_offer_done.html", {"error": _messages(exc)})
-    if not request.htmx:
-        messages.success(request, _("Offer recorded."))
-        return redirect("dialer:agent")
-    return render(request, "dialer/agent_offer_done.html", {"event": event})
+        ),
+        back="dialer:agent",
+        template="dialer/agent_offer_done.html",
+    )
 
 
 @login_required

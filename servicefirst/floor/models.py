@@ -12,15 +12,15 @@ import datetime
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from servicefirst.accounts.models import Staff, Unit
+from servicefirst.core.i18n import pick
 from servicefirst.customers.models import Customer
 
 
 def _localized(obj) -> str:
-    return obj.name_zh if (get_language() or "").startswith("zh") else obj.name_en
+    return pick(obj.name_zh, obj.name_en)
 
 
 class Service(models.Model):

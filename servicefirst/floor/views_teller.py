@@ -20,10 +20,7 @@ from servicefirst.accounts.permissions import Action, allows_unit, staff_of
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.floor import serving
 from servicefirst.floor.models import Counter, Service, Ticket
-
-
-def _messages(exc: ValidationFailed) -> str:
-    return " ".join(m for ms in exc.errors.values() for m in ms)
+from servicefirst.insights.views_offer import offer_response
 
 
 def _require_serve(request):
@@ -136,7 +133,7 @@ def _counter_action(request, act, *, success: str = ""):
     except PermissionDenied as exc:
         return HttpResponseForbidden(str(exc))
     except ValidationFailed as exc:
-        error = _messages(exc)
+        error = exc.text()
     counter = serving.teller_counter(actor=request.user)
     if not request.htmx or counter is None:
         if error:
@@ -334,20 +331,11 @@ def serve(request, ticket_id: int):
 def offer(request, ticket_id: int):
     """Record that the suggested product was offered to the customer at the counter."""
     _require_serve(request)
-    try:
-        event = serving.offer_made(
+    return offer_response(
+        request,
+        lambda: serving.offer_made(
             actor=request.user, ticket_id=ticket_id, product_code=request.POST.get("product", "")
-        )
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
-    except ValidationFailed as exc:
-        if not request.htmx:
-            messages.error(request, _messages(exc))
-            return redirect("floor:teller")
-        return render(request, "floor/teller_offer_done.html", {"error": _messages(exc)})
-    if not request.htmx:
-        messages.success(request, _("Offer recorded."))
-        return redirect("floor:teller")
-    return render(request, "floor/teller_offer_done.html", {"event": event})
+        ),
+        back="floor:teller",
+        template="floor/teller_offer_done.html",
+    )
