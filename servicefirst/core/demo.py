@@ -923,6 +923,18 @@ def demo_load(
     counts.update(demo_contact_centre(progress))
     timings["contact_centre"] = time.perf_counter() - started
 
+    # Service commitments and the Customer Care Center: the staff's training and their
+    # confirmations of their unit's commitments; customers' answers to satisfaction surveys.
+    from servicefirst.culture.demo import demo_culture
+    from servicefirst.satisfaction.demo import demo_satisfaction
+
+    started = time.perf_counter()
+    counts.update(demo_culture(progress))
+    timings["culture"] = time.perf_counter() - started
+    started = time.perf_counter()
+    counts.update(demo_satisfaction(progress))
+    timings["satisfaction"] = time.perf_counter() - started
+
     return DemoResult(
         bank=bank,
         logins=logins,

@@ -32,6 +32,8 @@ class AuditEvent(models.Model):
         LOGIN = "auth.login", _("Logged in")
         LOGIN_FAILED = "auth.login_failed", _("Failed login")
         LOGOUT = "auth.logout", _("Logged out")
+        CANDIDATE_VIEW = "culture.candidate_view", _("Viewed a job candidate")
+        CANDIDATE_INVITE = "culture.candidate_invite", _("Invited a job candidate")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -78,6 +78,11 @@ JOBS: list[Job] = [
         task="servicefirst.dialer.callbacks.callbacks_tick",
         every_minutes=1,
     ),
+    Job(
+        name="satisfaction.invite",
+        task="servicefirst.satisfaction.tasks.invite_customers",
+        every_minutes=5,
+    ),
 ]
 
 
