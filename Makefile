@@ -28,7 +28,7 @@ $(DEMO_ENV):
 # with one background worker for imports, classification runs and model training, the
 # scheduler that enqueues the periodic jobs (greetings, missed appointments, wait learning,
 # callbacks) and the contact centre's dialer on the telephony simulator, driving the demo's
-# simulated agents.
+# simulated agents, and the commitments engine measuring every promise as events arrive.
 demo: install $(DEMO_ENV)
 	@set -a && . ./$(DEMO_ENV) && set +a && \
 	$(BIN)/servicefirst migrate --no-input -v 0 && \
@@ -36,8 +36,9 @@ demo: install $(DEMO_ENV)
 	{ $(BIN)/servicefirst db_worker --interval 1 > var/worker.log 2>&1 & worker=$$!; \
 	  $(BIN)/servicefirst scheduler > var/scheduler.log 2>&1 & scheduler=$$!; \
 	  $(BIN)/servicefirst dialer --robots > var/dialer.log 2>&1 & dialer=$$!; \
-	  trap 'kill $$worker $$scheduler $$dialer 2>/dev/null' EXIT INT TERM; \
-	  echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; logs: var/worker.log, var/scheduler.log, var/dialer.log)"; \
+	  $(BIN)/servicefirst commitments_engine > var/commitments.log 2>&1 & commitments=$$!; \
+	  trap 'kill $$worker $$scheduler $$dialer $$commitments 2>/dev/null' EXIT INT TERM; \
+	  echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; logs: var/worker.log, var/scheduler.log, var/dialer.log, var/commitments.log)"; \
 	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-level warning; }
 
 # The whole test suite, on the database DATABASE_URL names (SQLite when unset).

@@ -87,6 +87,8 @@ def _routers() -> None:
     api.add_router("/scoring", scoring_router)
     api.add_router("/floor", "servicefirst.floor.api.router")
     api.add_router("/contact", "servicefirst.dialer.api.router")
+    api.add_router("/commitments", "servicefirst.commitments.api.router")
+    api.add_router("/requests", "servicefirst.servicedesk.api.router")
 
 
 _routers()

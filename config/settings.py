@@ -256,3 +256,8 @@ TELEPHONY = {
         "INBOUND_CONTEXT": os.environ.get("TELEPHONY_AMI_INBOUND_CONTEXT", ""),
     },
 }
+
+# The demo bank (`servicefirst demo`): how many service requests it plays through the services
+# and how many of the remedies its history opens are worked by its staff.
+DEMO_SERVICE_REQUESTS = 300
+DEMO_REMEDIES_WORKED = 400

@@ -34,3 +34,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # The demo's month of inbound call history (31k calls) is tested by the staffing app itself;
 # the many small demo loads of the test suite leave it out.
 DEMO_INBOUND_HISTORY = False
+# Likewise the service promise's demo: fewer service requests played through the services and
+# fewer remedies worked (the full figures are tested by those apps' own demo tests).
+DEMO_SERVICE_REQUESTS = 40
+DEMO_REMEDIES_WORKED = 30

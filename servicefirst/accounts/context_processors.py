@@ -1,4 +1,4 @@
-from servicefirst.accounts.permissions import Action, scope_for, staff_of
+from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
 
 
 def staff(request):
@@ -41,6 +41,13 @@ def staff(request):
             "remedies": scope_for(user, Action.REMEDY_WORK) > 0,
             "gifts": scope_for(user, Action.GIFT_MANAGE) > 0,
             "satisfaction": scope_for(user, Action.SATISFACTION_VIEW) > 0,
+            # The Care Center's dashboard: bank-wide viewers and the Care Center's own staff.
+            "care_center_dashboard": scope_for(user, Action.SATISFACTION_VIEW) == Scope.ALL
+            or (
+                scope_for(user, Action.SATISFACTION_VIEW) > 0
+                and member is not None
+                and member.unit.kind == "care_center"
+            ),
             "culture": scope_for(user, Action.CULTURE_MANAGE) > 0,
             "branch_code": member.unit.code
             if member is not None and member.unit.kind == "branch"

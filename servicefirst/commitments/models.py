@@ -168,6 +168,7 @@ class CommitmentVersion(models.Model):
     goal_percent = models.DecimalField(
         _("attainment goal (%)"), max_digits=5, decimal_places=2, default=95
     )
+    # xgettext:no-python-format
     warn_percent = models.PositiveSmallIntegerField(_("warn at (% of target)"), default=80)
     calendar = models.ForeignKey(
         BusinessCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
@@ -279,10 +280,34 @@ class Case(models.Model):
 
     OPEN_STATES = (State.OPEN, State.PAUSED)
 
-    version = models.ForeignKey(CommitmentVersion, on_delete=models.PROTECT, related_name="cases")
-    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="cases")
+    # Only the engine writes cases (millions of them, with COPY), with ids it has just read;
+    # PROTECT keeps their targets from being deleted. The database does not re-check these
+    # three keys row by row at every commit (db_constraint=False): that check cost more than
+    # the rest of writing a case. Nor does each key get an index of its own: the composite
+    # indexes below serve the lookups (every index is paid for on every case written).
+    version = models.ForeignKey(
+        CommitmentVersion,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_constraint=False,
+        db_index=False,
+    )
+    commitment = models.ForeignKey(
+        Commitment,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_constraint=False,
+        db_index=False,
+    )
     subject = models.CharField(max_length=60)
-    unit = models.ForeignKey(Unit, null=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     customer_id = models.BigIntegerField(null=True, blank=True)
     staff_id = models.BigIntegerField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default="open")
@@ -290,20 +315,44 @@ class Case(models.Model):
     warn_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     paused_since = models.DateTimeField(null=True, blank=True)
-    paused_s = models.FloatField(default=0)  # calendar seconds spent paused so far
+    paused_s = models.FloatField(default=0)  # open (calendar) seconds spent paused so far
     stopped_at = models.DateTimeField(null=True, blank=True)
-    value = models.FloatField(null=True, blank=True)  # business seconds taken, or the count
+    value = models.FloatField(null=True, blank=True)  # open seconds taken, or the count
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    # A breach still unresolved a further full target after its due time escalates once more
+    # (level 2); cleared when the case stops or has escalated.
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["version", "subject"], name="case_once_per_subject")
+            # Subject first: the same index finds a subject's cases (the engine, request pages).
+            models.UniqueConstraint(fields=["subject", "version"], name="case_once_per_subject")
         ]
         indexes = [
-            models.Index(fields=["subject"], name="case_subject"),
-            models.Index(fields=["state", "due_at"], name="case_state_due"),
+            # The engine's deadline sweep reads only running cases: partial indexes stay small
+            # (closed cases, the vast majority, are not in them).
+            models.Index(
+                fields=["due_at"], name="case_state_due", condition=models.Q(state="open")
+            ),
+            models.Index(
+                fields=["warn_at"],
+                name="case_warn_pending",
+                condition=models.Q(state="open", warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                name="case_escalate_pending",
+                condition=models.Q(escalate_at__isnull=False),
+            ),
             models.Index(fields=["commitment", "started_at"], name="case_commitment_started"),
+            # Breaches (a small share of the cases): remedies and reports by unit and time.
+            models.Index(
+                fields=["unit", "breached_at"],
+                name="case_breached",
+                condition=models.Q(state="breached"),
+            ),
         ]
         verbose_name = _("commitment case")
         verbose_name_plural = _("commitment cases")
@@ -352,7 +401,10 @@ class AlertDigest(models.Model):
     recipient = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     count = models.PositiveIntegerField(default=0)
+    # {"commitments": {"<code>": n, …}, "kinds": {"warning": n, …}}
     summary = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -372,6 +424,7 @@ class AttainmentDay(models.Model):
     met = models.PositiveIntegerField(default=0)
     breached = models.PositiveIntegerField(default=0)
     value_sum = models.FloatField(default=0)
+    value_count = models.PositiveIntegerField(default=0)  # cases with a value in value_sum
 
     class Meta:
         constraints = [
@@ -391,7 +444,7 @@ class EngineCursor(models.Model):
 
     name = models.CharField(max_length=40, primary_key=True)
     last_id = models.BigIntegerField(default=0)
-    pending_ids = models.JSONField(default=list, blank=True)
+    pending_ids = models.JSONField(default=list, blank=True)  # [[id, first seen (epoch s)], …]
     updated_at = models.DateTimeField(auto_now=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     owner = models.CharField(max_length=80, blank=True)

@@ -864,6 +864,47 @@ def _floor_logins(known: set[str]) -> list[Login]:
     return out
 
 
+def _service_promise(progress: Progress, timings: dict[str, float]) -> dict[str, int]:
+    """Service commitments and the Customer Care Center: the register (calendars and the
+    published catalogue), service requests around the clock, the events of the floor's and the
+    contact centre's history, the engine measuring all of it, remedies for the promises missed,
+    the staff's training and confirmations, and customers' answers to satisfaction surveys.
+    Each part is idempotent; the engine resumes from its cursor."""
+    from servicefirst.commitments import engine, sources
+    from servicefirst.commitments.demo import demo_commitments
+    from servicefirst.culture.demo import demo_culture
+    from servicefirst.remedies.demo import demo_remedies, demo_remedies_catch_up
+    from servicefirst.satisfaction.demo import demo_satisfaction
+    from servicefirst.servicedesk.demo import demo_servicedesk
+
+    counts: dict[str, int] = {}
+    steps = (
+        ("commitments", lambda: demo_commitments(lambda message: progress(message, 0, None))),
+        (
+            "service_requests",
+            lambda: demo_servicedesk(progress, requests=settings.DEMO_SERVICE_REQUESTS),
+        ),
+        ("events_backfilled", lambda: {"events_backfilled": sum(sources.backfill().values())}),
+        ("remedy_stock", lambda: demo_remedies(progress)),
+        ("measured", lambda: _measured(engine.run_until_caught_up())),
+        (
+            "remedies",
+            lambda: demo_remedies_catch_up(progress, worked=settings.DEMO_REMEDIES_WORKED),
+        ),
+        ("culture", lambda: demo_culture(progress)),
+        ("satisfaction", lambda: demo_satisfaction(progress)),
+    )
+    for name, step in steps:
+        started = time.perf_counter()
+        counts.update({k: v for k, v in (step() or {}).items() if isinstance(v, int)})
+        timings[name] = time.perf_counter() - started
+    return counts
+
+
+def _measured(result: dict) -> dict[str, int]:
+    return {f"engine_{k}": v for k, v in result.items() if isinstance(v, int)}
+
+
 def demo_load(
     *,
     customers: int = 15_000,
@@ -923,17 +964,7 @@ def demo_load(
     counts.update(demo_contact_centre(progress))
     timings["contact_centre"] = time.perf_counter() - started
 
-    # Service commitments and the Customer Care Center: the staff's training and their
-    # confirmations of their unit's commitments; customers' answers to satisfaction surveys.
-    from servicefirst.culture.demo import demo_culture
-    from servicefirst.satisfaction.demo import demo_satisfaction
-
-    started = time.perf_counter()
-    counts.update(demo_culture(progress))
-    timings["culture"] = time.perf_counter() - started
-    started = time.perf_counter()
-    counts.update(demo_satisfaction(progress))
-    timings["satisfaction"] = time.perf_counter() - started
+    counts.update(_service_promise(progress, timings))
 
     return DemoResult(
         bank=bank,

@@ -79,6 +79,13 @@ JOBS: list[Job] = [
         every_minutes=1,
     ),
     Job(
+        # A fallback: `servicefirst commitments_engine` measures within seconds; when it is not
+        # running, the worker catches up every minute (skipped while the engine holds its lease).
+        name="commitments.engine_tick",
+        task="servicefirst.commitments.tasks.engine_tick",
+        every_minutes=1,
+    ),
+    Job(
         name="satisfaction.invite",
         task="servicefirst.satisfaction.tasks.invite_customers",
         every_minutes=5,

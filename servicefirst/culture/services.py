@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Scope, staff_of
@@ -701,7 +702,7 @@ def report_csv(*, actor, include_candidates: bool = False) -> str:
             _("Unit"),
             _("Staff"),
             _("Training assigned"),
-            _("Completed"),
+            pgettext("training", "Completed"),
             _("Passed"),
             _("Average score (%)"),
             _("Overdue"),
@@ -737,7 +738,7 @@ def report_csv(*, actor, include_candidates: bool = False) -> str:
             _("Employee number"),
             _("Name"),
             _("Training assigned"),
-            _("Completed"),
+            pgettext("training", "Completed"),
             _("Passed"),
             _("Average score (%)"),
             _("Overdue"),
@@ -768,7 +769,7 @@ def report_csv(*, actor, include_candidates: bool = False) -> str:
         w.writerow(
             [
                 _("Unit code"),
-                _("Candidate"),
+                pgettext("hiring", "Candidate"),
                 _("Phone or e-mail"),
                 _("Position applied for"),
                 _("Questionnaire"),

@@ -5,7 +5,7 @@ import datetime
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from servicefirst.accounts.models import Staff, Unit
@@ -395,13 +395,17 @@ class Interaction(models.Model):
         NOTE = "note", _("Note")
         GREETING = "greeting", _("Greeting")
         CHANGE = "change", _("Profile change")
+        REQUEST = "request", _("Service request")
+        APOLOGY = "apology", _("Apology")
+
+    # The timeline's channels: the customer's contact channels, and the bank's web form.
+    WEB = "web"
+    CHANNELS = [*Customer.Channel.choices, (WEB, pgettext_lazy("channel", "Web"))]
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
-    channel = models.CharField(
-        _("channel"), max_length=10, choices=Customer.Channel.choices, blank=True
-    )
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNELS, blank=True)
     staff = models.ForeignKey(
         Staff,
         verbose_name=_("staff"),

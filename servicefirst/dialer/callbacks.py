@@ -21,6 +21,7 @@ from django_tasks import task
 
 from servicefirst.accounts.models import Staff
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.commitments import sources as commitment_events
 from servicefirst.core.context import request_context
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.customers.models import Customer, CustomerPhone
@@ -224,6 +225,7 @@ def deliver_due_callbacks(now=None) -> int:
         status=Callback.Status.DUE, delivered_at=now
     )
     for callback in due:
+        commitment_events.callback_due(callback)
         _notify_callback(callback)
     return len(due)
 
@@ -290,6 +292,7 @@ def callback_take(*, actor, callback_id) -> Callback:
         callback.status = Callback.Status.DUE
         callback.delivered_at = timezone.now()
     callback.save(update_fields=["assigned_to", "status", "delivered_at"])
+    commitment_events.callback_due(callback, at=callback.delivered_at or timezone.now())
     return callback
 
 
@@ -298,6 +301,7 @@ def callback_done(callback: Callback, call: Call) -> Callback:
     """The callback was made with this call."""
     Callback.objects.filter(pk=callback.pk).update(status=Callback.Status.DONE, done_call=call)
     callback.status, callback.done_call = Callback.Status.DONE, call
+    commitment_events.callback_made(callback, call)
     return callback
 
 

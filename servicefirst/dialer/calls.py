@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.commitments import sources as commitment_events
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.customers.models import Customer, CustomerPhone, Interaction
 from servicefirst.customers.services import interaction_record
@@ -225,6 +226,8 @@ def connect(call_id: int, agent_state_id: int, *, at: dt.datetime | None = None)
         call.rings_before_answer = rings(call.wait_s)
         call.outcome = Outcome.ANSWERED
     call.save()
+    if call.direction == Call.Direction.INBOUND:
+        commitment_events.call_answered(call)
     state.current_call = call
     state.save(update_fields=["current_call"])
     agents.transition(state, AgentState.Status.ON_CALL, at=at)
@@ -292,6 +295,9 @@ def on_ended(
         call.wait_s = max(0.0, (at - (call.answered_at or at)).total_seconds())
     elif not call.outcome:
         call.outcome = Outcome.FAILED
+    if call.direction == Call.Direction.INBOUND and call.connected_at is None:
+        commitment_events.call_abandoned(call, at=at)
+    commitment_events.call_ended(call)
     staff_id = call.agent_id
     state = AgentState.objects.select_for_update().filter(staff_id=staff_id).first()
     if (
@@ -429,6 +435,7 @@ def call_disposition(
     call.wrap_s = max(0.0, (now - (call.ended_at or now)).total_seconds())
     call.state = State.ENDED
     call.save()
+    commitment_events.call_ended(call)
     if wants_callback:
         from servicefirst.dialer import callbacks
 
@@ -507,6 +514,7 @@ def offer_inbound(
         created_at=at,
         dialed_at=at,
     )
+    commitment_events.call_offered(call)
     live.notify_board("calls")
     return call
 

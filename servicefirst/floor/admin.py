@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from servicefirst.accounts.admin import MatrixAdmin
 from servicefirst.accounts.permissions import Action, staff_of
+from servicefirst.commitments import sources as commitment_events
 from servicefirst.customers.fields import mask_phone
 from servicefirst.floor.live import notify_floor
 from servicefirst.floor.models import (
@@ -152,6 +153,7 @@ def cancel_waiting(modeladmin, request, queryset):
             ticket.status = Ticket.Status.CANCELLED
             ticket.finished_at = now
             ticket.save(update_fields=["status", "finished_at"])
+            commitment_events.ticket_cancelled(ticket, staff_id=staff.pk if staff else None)
             FloorEvent.objects.create(
                 branch_id=ticket.branch_id,
                 at=now,

@@ -28,6 +28,7 @@ from servicefirst.accounts.permissions import (
     branches_for,
     staff_of,
 )
+from servicefirst.commitments import sources as commitment_events
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.customers.fields import normalise_phone, try_phone
 from servicefirst.customers.models import Customer, CustomerPhone, Interaction
@@ -351,6 +352,7 @@ def appointment_check_in(
     appointment.status = Appointment.Status.CHECKED_IN
     appointment.checked_in_at = now
     appointment.save(update_fields=["status", "checked_in_at"])
+    commitment_events.appointment_checked_in(appointment, ticket)
     FloorEvent.objects.create(
         branch_id=settings.branch_id,
         at=now,

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from servicefirst.accounts.permissions import staff_of
+from servicefirst.commitments import sources as commitment_events
 from servicefirst.core.errors import ValidationFailed
 from servicefirst.core.services import sequence_allocate
 from servicefirst.customers.fields import try_phone
@@ -201,6 +202,7 @@ def issue(
             "predicted_wait_s": ticket.predicted_wait_s,
         },
     )
+    commitment_events.ticket_issued(ticket)
     notify_floor(branch.pk, "queue")
     return ticket
 

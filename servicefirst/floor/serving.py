@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from servicefirst.accounts.models import Staff
 from servicefirst.accounts.permissions import Action, allows_unit, staff_of
+from servicefirst.commitments import sources as commitment_events
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
@@ -391,6 +392,7 @@ def call_next(*, actor, counter_id) -> Ticket | None:
         dispatch.drop(choice.id)  # taken by another counter a moment ago
     else:
         return None
+    commitment_events.ticket_called(ticket)
     waited_s = (ticket.called_at - ticket.issued_at).total_seconds()
     _log(
         FloorEvent.Kind.CALL,
@@ -435,6 +437,7 @@ def serve_specific(*, actor, counter_id, ticket_id, reason: str) -> Ticket:
         )
     Ticket.objects.filter(pk=claimed.pk).update(out_of_order_reason=reason)
     claimed.out_of_order_reason = reason
+    commitment_events.ticket_called(claimed)
     skipped = (
         Ticket.objects.filter(pk=next_in_line.id).values_list("number", flat=True).first()
         if next_in_line is not None and next_in_line.id != claimed.pk
@@ -480,6 +483,7 @@ def no_show(*, actor, ticket_id) -> Ticket:
     ticket.status = Ticket.Status.NO_SHOW
     ticket.finished_at = timezone.now()
     ticket.save(update_fields=["status", "finished_at"])
+    commitment_events.ticket_no_show(ticket)
     _log(
         FloorEvent.Kind.NO_SHOW,
         branch_id=ticket.branch_id,
@@ -541,6 +545,8 @@ def transfer(*, actor, ticket_id, service_code=None, counter_id=None) -> Ticket:
         target_counter=target,
         transferred_from=ticket,
     )
+    commitment_events.ticket_finished(ticket)
+    commitment_events.ticket_issued(new)
     _log(
         FloorEvent.Kind.TRANSFER,
         branch_id=ticket.branch_id,
@@ -576,6 +582,7 @@ def finish(*, actor, ticket_id, outcome: str, note: str = "") -> Ticket:
     ticket.outcome = outcome
     ticket.outcome_note = note
     ticket.save(update_fields=["status", "finished_at", "outcome", "outcome_note"])
+    commitment_events.ticket_finished(ticket)
     if ticket.customer_id:
         label = Ticket.Outcome(outcome).label
         interaction_record(

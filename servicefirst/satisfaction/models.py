@@ -64,7 +64,7 @@ class SurveyInvitation(models.Model):
     occurred_at = models.DateTimeField(_("touchpoint time"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
-    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_at = models.DateTimeField(pgettext_lazy("survey", "answered"), null=True, blank=True)
     channel = models.CharField(_("delivered by"), max_length=5, choices=Channel.choices)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.EVENTS)
     event_id = models.BigIntegerField(null=True, blank=True)  # the ServiceEvent it came from
@@ -95,7 +95,7 @@ class SurveyResponse(models.Model):
         _("likelihood to recommend (0–10)"), null=True, blank=True
     )
     comment = models.TextField(_("comment"), blank=True)
-    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    answered_at = models.DateTimeField(pgettext_lazy("survey", "answered"), default=timezone.now)
     # The commitment cases (commitments.Case ids) of the same subject when the answer came.
     case_ids = models.JSONField(default=list, blank=True)
 

@@ -5,6 +5,7 @@ the commitment cases of the touchpoint."""
 import datetime
 
 import pytest
+import segno
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,3 +141,29 @@ def test_staff_open_the_invitation_to_hand_the_link_over(client, o, open_invitat
 
     client.force_login(o["bm_sh"].user)  # another branch
     assert client.get(page_url).status_code == 404
+
+
+def test_the_hand_over_page_shows_the_link_as_a_qr_code_drawn_on_the_server(
+    client, o, open_invitation
+):
+    client.force_login(o["teller_bj"].user)
+    html = client.get(reverse("satisfaction:invitation", args=[open_invitation.pk])).content
+    html = html.decode()
+    link = "http://testserver" + reverse("satisfaction:survey", args=[open_invitation.token])
+
+    # the QR code is an inline SVG in the page (no image request, no script, no CDN) ...
+    qr = html.split('<div id="survey-qr"', 1)[1].split("</div>", 1)[0]
+    svg = qr[qr.index("<svg") : qr.index("</svg>") + len("</svg>")]
+    assert 'class="qr-code"' in svg
+    assert "<script" not in qr
+    assert "<img" not in qr
+    assert 'viewBox="0 0 ' in svg
+    # ... and it is exactly the code of the survey link: encoding the link again gives it back
+    expected = segno.make(link, error="m", micro=False)
+    assert svg.count("<path") == 2  # the white background and the dark modules
+    again = expected.svg_inline(omitsize=True, border=4, dark="#000", light="#fff")
+    modules = again.split('stroke="#000" d="')[1].split('"')[0]
+    assert f'd="{modules}"' in svg
+    size = expected.symbol_size(border=4)[0]
+    assert f'viewBox="0 0 {size} {size}"' in svg
+    assert size >= 21 + 8  # a real QR symbol (version 1 is 21 modules) with its quiet zone
