@@ -2,7 +2,7 @@
 incrementally, and keeps the cases, warnings, breaches, escalations and attainment.
 
 Reading the log. The engine reads ServiceEvent rows in id order, in batches
-(COMMITMENTS_ENGINE_BATCH, 10,000), and remembers how far it got in the `EngineCursor` row
+(COMMITMENTS_ENGINE_BATCH, 50,000), and remembers how far it got in the `EngineCursor` row
 "engine" — written in the same transaction as everything the batch changed, so a crash in the
 middle of a batch leaves nothing of it and the batch is simply done again: no event is ever
 counted twice and processed events are never read again. Ids can commit out of order (a
@@ -64,9 +64,12 @@ filter attribute); new cases are streamed with binary COPY as they close (most c
 and stop within one batch and are written once, already closed, while PostgreSQL ingests them
 on its own core); the cases that changed are updated with one UPDATE … FROM unnest(…), the
 attainment with one upsert; `synchronous_commit` is off for the batch (a batch lost in a
-database crash is simply redone from the log). Case has no database-level foreign keys and no
-single-column key indexes (see the model). Other databases take the ORM path (bulk_create /
-bulk_update). See bench/commitments.py.
+database crash is simply redone from the log: the cursor commits with the batch, so it is lost
+with it). Case has no database-level foreign keys and no index beyond its primary key, the
+unique (subject, version) and small partial ones (see the model). The cyclic garbage collector
+is paused during a batch (the batch's objects are freed by reference counting). Batches of
+50,000 events while catching up: most cases start and stop within one, so they are written
+once. Other databases take the ORM path (bulk_create / bulk_update). See bench/commitments.py.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -121,7 +125,7 @@ def _setting(name: str, default):
 class Options:
     """The engine's settings (names below, with their defaults)."""
 
-    batch: int = 10000  # COMMITMENTS_ENGINE_BATCH
+    batch: int = 50000  # COMMITMENTS_ENGINE_BATCH
     gap_wait_s: float = 60.0  # COMMITMENTS_GAP_WAIT_S
     grace_s: float = 1.0  # COMMITMENTS_SWEEP_GRACE_S
     alert_max_age_s: float = 86400.0  # COMMITMENTS_ALERT_MAX_AGE_S
@@ -175,6 +179,8 @@ class Rule:
         "target_unit",
         "target_value",
         "budget_td",
+        "open_budget_s",
+        "open_warn_s",
         "warn_fraction",
         "warn_td",
         "clock",
@@ -221,6 +227,18 @@ class Rule:
             if self.budget_td is not None and self.warn_fraction and self.always_open
             else None
         )
+        # Open time on a business calendar: the budget in open seconds, so the due and warning
+        # times are one `Clock.add` each (the open time from start to due is the budget).
+        self.open_budget_s = (
+            self.target * OPEN_SECONDS[self.target_unit]
+            if self.budget_td is None and self.target_unit in OPEN_SECONDS
+            else None
+        )
+        self.open_warn_s = (
+            self.open_budget_s * self.warn_fraction
+            if self.open_budget_s is not None and self.warn_fraction
+            else None
+        )
         self.remedy = version.remedy
 
     def due(self, start: dt.datetime) -> dt.datetime:
@@ -228,6 +246,8 @@ class Rule:
         days; working days — as `Clock.due_at`)."""
         if self.budget_td is not None:
             return start + self.budget_td
+        if self.open_budget_s is not None:
+            return self.clock.add(start, self.open_budget_s)
         due = self.clock.due_at(self.target_value, self.target_unit, start)
         if due is None:
             raise ValueError(
@@ -240,6 +260,8 @@ class Rule:
             return None
         if self.always_open and self.warn_td is not None:
             return start + self.warn_td
+        if self.open_warn_s is not None:
+            return self.clock.add(start, self.open_warn_s)
         return self.clock.add(start, self.clock.elapsed(start, due) * self.warn_fraction)
 
     def shift(self, deadline: dt.datetime, since: dt.datetime, until: dt.datetime) -> dt.datetime:
@@ -458,6 +480,7 @@ class MemCase:
         "escalation_level",
     )
     UPDATED = (
+        "staff_id",
         "state",
         "warn_at",
         "due_at",
@@ -813,6 +836,7 @@ class PostgresStore(Store):
     def update(self, cases: list[MemCase]) -> None:
         table = Case._meta.db_table
         types = {
+            "staff_id": "bigint",
             "state": "varchar",
             "warn_at": "timestamptz",
             "due_at": "timestamptz",
@@ -990,6 +1014,8 @@ class Engine:
         self.directory: alerts.Directory | None = None
         self._directory_at = 0.0
         self._index_checked = 0.0
+        self._written = 0  # cases inserted since the case table's statistics were last taken
+        self._analyzed = -1.0  # its row count then (pg_class.reltuples; -1: not looked yet)
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{time.time_ns() % 10**9}"
 
     # ---- helpers
@@ -1017,6 +1043,31 @@ class Engine:
             self._directory_at = mono
         return self.directory
 
+    def _analyze_if_grown(self) -> None:
+        """ANALYZE the case table when the engine has grown it by a fifth (at least 100,000
+        rows) since its statistics were taken. Catching up writes millions of cases faster than
+        autovacuum re-analyzes (or with autovacuum off): on statistics of a much smaller table
+        the planner reads a subject's cases, the updates and the sweep by sequential scans,
+        and every batch gets slower than the one before."""
+        if self._analyzed < 0:
+            with connection.cursor() as sql:
+                sql.execute(
+                    "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                    [Case._meta.db_table],
+                )
+                row = sql.fetchone()
+            self._analyzed = max(float(row[0]) if row else 0.0, 0.0)
+        if self._written < max(100_000, self._analyzed / 5):
+            return
+        with connection.cursor() as sql:
+            sql.execute(f"ANALYZE {Case._meta.db_table}")
+            sql.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Case._meta.db_table]
+            )
+            row = sql.fetchone()
+        self._analyzed = max(float(row[0]) if row else 0.0, 0.0)
+        self._written = 0
+
     def _lock_cursor(self) -> EngineCursor:
         EngineCursor.objects.get_or_create(name=self.name)
         return EngineCursor.objects.select_for_update().get(name=self.name)
@@ -1025,6 +1076,18 @@ class Engine:
 
     def process_batch(self, *, now: dt.datetime | None = None) -> Stats:
         """Read and apply the next batch of events (and any late ones); one transaction."""
+        # A batch allocates a few objects per event and frees them by reference counting (no
+        # cycles): the cyclic collector, triggered every 700 allocations, would walk every
+        # object of the batch again and again (about a sixth of the engine's time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._process_batch(now)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _process_batch(self, now: dt.datetime | None) -> Stats:
         now = now or timezone.now()
         stats = Stats()
         out = Outcome(now, self.options.alert_max_age_s)
@@ -1035,8 +1098,11 @@ class Engine:
             if store.vendor == "postgresql":
                 # The batch is derived from the log and commits with the cursor: losing the
                 # last few commits in a database crash only makes the engine redo them.
+                # Its queries are many and short: compiling them (JIT) costs more than it saves.
                 with connection.cursor() as sql:
                     sql.execute("SET LOCAL synchronous_commit TO OFF")
+                    sql.execute("SET LOCAL jit TO OFF")
+                self._analyze_if_grown()
             cursor = self._lock_cursor()
             last_id = cursor.last_id
             pending = {int(i): float(t) for i, t in (cursor.pending_ids or [])}
@@ -1134,6 +1200,7 @@ class Engine:
                 self.horizon = newest
         stats.events = len(events) + len(late)
         stats.batches = 1
+        self._written += out.cases_opened
         stats.cases_opened = out.cases_opened
         stats.cases_closed = out.cases_closed
         return stats
@@ -1154,14 +1221,27 @@ class Engine:
                 if cases:
                     at = ev[2]
                     for case in cases:
-                        if case.done or kind not in case.rule.acts_on:
+                        if (
+                            case.stopped_at is not None
+                            or case.state == VOID
+                            or kind not in case.rule.acts_on
+                        ):
                             continue
                         if only is not None and (
                             id(case) not in only or ev[0] <= case.start_event_id
                         ):
                             continue
                         _apply(case, case.rule, kind, at, out)
-                        if emit is not None and case.id is None and case.done:
+                        if kind == case.rule.stop and ev[6] is not None:
+                            # whoever stopped the clock served it: the teller who called the
+                            # ticket, the clerk who answered the transfer
+                            case.staff_id = ev[6]
+                            case.dirty = True
+                        if (
+                            emit is not None
+                            and case.id is None
+                            and (case.stopped_at is not None or case.state == VOID)
+                        ):
                             emit(case)
             if only is not None:
                 continue
@@ -1177,7 +1257,7 @@ class Engine:
                 case = _start(rule, ev, out)
                 out.new.append(case)
                 fresh.append(case)
-                if not case.done:
+                if case.stopped_at is None:  # (a new case is never void)
                     by_subject[subject].append(case)
                 elif emit is not None:
                     emit(case)

@@ -283,8 +283,10 @@ class Case(models.Model):
     # Only the engine writes cases (millions of them, with COPY), with ids it has just read;
     # PROTECT keeps their targets from being deleted. The database does not re-check these
     # three keys row by row at every commit (db_constraint=False): that check cost more than
-    # the rest of writing a case. Nor does each key get an index of its own: the composite
-    # indexes below serve the lookups (every index is paid for on every case written).
+    # the rest of writing a case. Nor does each key get an index of its own (every index is paid
+    # for on every case written, ten million times a year): the unique (subject, version) index
+    # finds a subject's cases, partial indexes the running and breached ones; reports read
+    # AttainmentDay, not cases.
     version = models.ForeignKey(
         CommitmentVersion,
         on_delete=models.PROTECT,
@@ -346,7 +348,6 @@ class Case(models.Model):
                 name="case_escalate_pending",
                 condition=models.Q(escalate_at__isnull=False),
             ),
-            models.Index(fields=["commitment", "started_at"], name="case_commitment_started"),
             # Breaches (a small share of the cases): remedies and reports by unit and time.
             models.Index(
                 fields=["unit", "breached_at"],

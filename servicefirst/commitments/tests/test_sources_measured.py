@@ -56,6 +56,7 @@ def test_a_ticket_called_in_time_meets_the_wait_commitment_with_its_wait(floor):
     case = case_of(wait, f"ticket:{ticket.pk}")
     assert (case.state, case.unit_id) == (Case.State.MET, branch.pk)
     assert case.value == pytest.approx((ticket.called_at - ticket.issued_at).total_seconds())
+    assert case.staff_id == counter.staff_id  # the teller who called it served the wait
 
 
 def test_a_ticket_never_called_is_missed_after_15_minutes(floor):
@@ -258,6 +259,7 @@ def test_a_transfer_is_measured_against_the_receiving_units_commitment(desk_org)
 
     case = case_of(cards_accepts, f"transfer:{moved.pk}")
     assert (case.state, case.value, case.unit_id) == (Case.State.MET, 1800, cards.pk)
+    assert case.staff_id == desk_org["cards_clerk"].pk  # the receiving clerk, not the sender
     assert not Case.objects.filter(version=ops_accepts).exists()  # not ops's to answer for
 
 
