@@ -19,14 +19,11 @@ keeps from it.
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from servicefirst.accounts.models import Staff, Unit
-
-
-def _zh() -> bool:
-    return (get_language() or "").startswith("zh")
+from servicefirst.core.i18n import chinese_active as _zh
 
 
 class BusinessCalendar(models.Model):

@@ -15,15 +15,11 @@ confirming the service commitments of their unit.
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.commitments.models import CommitmentVersion
-
-
-def _zh() -> bool:
-    return (get_language() or "").startswith("zh")
+from servicefirst.core.i18n import chinese_active as _zh
 
 
 class Questionnaire(models.Model):
