@@ -29,3 +29,42 @@ def units(*, first_line: bool | None = None) -> QuerySet[Unit]:
     if first_line is not None:
         qs = qs.filter(line=Unit.Line.FIRST if first_line else Unit.Line.SECOND)
     return qs
+
+
+# --- the unit tree ---------------------------------------------------------------------------
+# A bank's units form a tree (head office → branches, Care Center, second-line units). Callers
+# that walk it more than once read the parents once and pass them in.
+
+
+def unit_parents(bank_id: int | None = None) -> dict[int, int | None]:
+    """unit id → parent unit id (None at the top), of one bank or of all."""
+    qs = Unit.objects.all() if bank_id is None else Unit.objects.filter(bank_id=bank_id)
+    return dict(qs.values_list("pk", "parent_id"))
+
+
+def units_below(unit_id: int | None, parents: dict[int, int | None] | None = None) -> set[int]:
+    """The unit and every unit under it."""
+    if unit_id is None:
+        return set()
+    parents = parents if parents is not None else unit_parents()
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in parents.items():
+        children.setdefault(parent, []).append(pk)
+    out, todo = set(), [unit_id]
+    while todo:
+        pk = todo.pop()
+        if pk in out:
+            continue
+        out.add(pk)
+        todo.extend(children.get(pk, ()))
+    return out
+
+
+def unit_chain(unit_id: int | None, parents: dict[int, int | None] | None = None) -> list[int]:
+    """The unit and every unit above it, nearest first."""
+    parents = parents if parents is not None else unit_parents()
+    chain: list[int] = []
+    while unit_id is not None and unit_id not in chain:
+        chain.append(unit_id)
+        unit_id = parents.get(unit_id)
+    return chain

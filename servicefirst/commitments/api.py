@@ -18,6 +18,7 @@ from ninja import Router, Schema
 
 from servicefirst.accounts.models import Unit
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.accounts.selectors import units_below
 from servicefirst.commitments import services
 from servicefirst.commitments.events import KINDS, record
 from servicefirst.commitments.models import CommitmentVersion, ServiceEvent
@@ -136,7 +137,7 @@ def _event_record(*, actor, data: EventIn) -> tuple[ServiceEvent, bool]:
         raise ValidationFailed(errors)
     if scope == Scope.UNIT:
         staff = staff_of(actor)
-        if unit is None or unit.pk not in services.units_below(staff.unit_id):
+        if unit is None or unit.pk not in units_below(staff.unit_id):
             raise ValidationFailed(
                 {"unit": [_("You may record events of your own unit (or the units below it).")]}
             )

@@ -355,3 +355,28 @@ def alerts_for(staff: Staff, *, include_read: bool = False, limit: int = 50) -> 
 def unread_alert_count(staff: Staff) -> int:
     """For a badge in the navigation."""
     return Alert.objects.filter(recipient=staff, read_at__isnull=True).count()
+
+
+def late_open_cases(*, unit_ids=None, now: dt.datetime, limit: int = 100) -> list[CaseClock]:
+    """Cases breached by their deadline whose subject is still running (no stop event yet),
+    most overdue first, with the (negative) time left."""
+    cases = Case.objects.select_related("commitment", "version", "unit").filter(
+        state=Case.State.BREACHED, stopped_at__isnull=True, due_at__lte=now
+    )
+    if unit_ids is not None:
+        cases = cases.filter(unit_id__in=list(unit_ids))
+    out = []
+    for case in cases.order_by("due_at", "id")[:limit]:
+        out.append(
+            CaseClock(
+                case=case,
+                state=case.state,
+                started_at=case.started_at,
+                due_at=case.due_at,
+                warn_at=case.warn_at,
+                paused=False,
+                remaining_s=-(now - case.due_at).total_seconds(),
+                value=case.value,
+            )
+        )
+    return out

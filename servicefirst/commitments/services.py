@@ -34,6 +34,7 @@ from django.utils.translation import ngettext, pgettext
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.accounts.selectors import unit_chain, units_below
 from servicefirst.commitments.events import KINDS
 from servicefirst.commitments.models import (
     BusinessCalendar,
@@ -77,41 +78,6 @@ VERSION_FIELDS = (
 COMMITMENT_FIELDS = ("area", "owner", "beneficiary", "beneficiary_unit", "basis", "source")
 
 
-# --- the unit tree -----------------------------------------------------------------------------
-
-
-def _tree() -> dict[int, int | None]:
-    return dict(Unit.objects.values_list("pk", "parent_id"))
-
-
-def units_below(unit_id: int | None, tree: dict[int, int | None] | None = None) -> set[int]:
-    """The unit and every unit under it."""
-    if unit_id is None:
-        return set()
-    tree = tree if tree is not None else _tree()
-    children: dict[int | None, list[int]] = {}
-    for pk, parent in tree.items():
-        children.setdefault(parent, []).append(pk)
-    out, todo = set(), [unit_id]
-    while todo:
-        pk = todo.pop()
-        if pk in out:
-            continue
-        out.add(pk)
-        todo.extend(children.get(pk, ()))
-    return out
-
-
-def units_above(unit_id: int | None, tree: dict[int, int | None] | None = None) -> set[int]:
-    """The unit and every unit above it (its parent, the parent's parent…)."""
-    tree = tree if tree is not None else _tree()
-    out: set[int] = set()
-    while unit_id is not None and unit_id not in out:
-        out.add(unit_id)
-        unit_id = tree.get(unit_id)
-    return out
-
-
 # --- permissions -------------------------------------------------------------------------------
 
 
@@ -127,7 +93,7 @@ def visible_filter(actor) -> Q | None:
     if scope == Scope.ALL:
         return Q()
     staff = _staff(actor)
-    return Q(owner_id__in=units_above(staff.unit_id)) | Q(beneficiary_unit_id=staff.unit_id)
+    return Q(owner_id__in=unit_chain(staff.unit_id)) | Q(beneficiary_unit_id=staff.unit_id)
 
 
 def _in_scope(actor, action: str, commitment: Commitment) -> bool:

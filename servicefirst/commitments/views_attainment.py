@@ -32,8 +32,9 @@ from django.utils.translation import pgettext
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.accounts.selectors import units_below
 from servicefirst.commitments import charts, selectors, services
-from servicefirst.commitments.models import Case, Commitment, CommitmentVersion
+from servicefirst.commitments.models import Commitment, CommitmentVersion
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
@@ -198,9 +199,7 @@ def _scope(actor) -> Scoped:
     if scope == Scope.ALL:
         return Scoped(None, None, visible)
     staff = staff_of(actor)
-    return Scoped(
-        set(visible.values_list("pk", flat=True)), services.units_below(staff.unit_id), visible
-    )
+    return Scoped(set(visible.values_list("pk", flat=True)), units_below(staff.unit_id), visible)
 
 
 def owner_choices(scoped: Scoped) -> list[Unit]:
@@ -540,33 +539,6 @@ def attainment_csv(request):
 # --------------------------------------------------------------------------- at risk
 
 
-def late_open_cases(
-    *, unit_ids=None, now: dt.datetime, limit: int = 100
-) -> list[selectors.CaseClock]:
-    """Cases breached by their deadline whose subject is still running (no stop event yet),
-    most overdue first, with the (negative) time left."""
-    cases = Case.objects.select_related("commitment", "version", "unit").filter(
-        state=Case.State.BREACHED, stopped_at__isnull=True, due_at__lte=now
-    )
-    if unit_ids is not None:
-        cases = cases.filter(unit_id__in=list(unit_ids))
-    out = []
-    for case in cases.order_by("due_at", "id")[:limit]:
-        out.append(
-            selectors.CaseClock(
-                case=case,
-                state=case.state,
-                started_at=case.started_at,
-                due_at=case.due_at,
-                warn_at=case.warn_at,
-                paused=False,
-                remaining_s=-(now - case.due_at).total_seconds(),
-                value=case.value,
-            )
-        )
-    return out
-
-
 @dataclasses.dataclass
 class RiskLine:
     clock: selectors.CaseClock
@@ -618,11 +590,11 @@ def at_risk_lines(actor, *, now: dt.datetime | None = None) -> list[RiskLine]:
         raise DjangoPermissionDenied
     unit_ids = None
     if scope != Scope.ALL:
-        unit_ids = services.units_below(staff_of(actor).unit_id)
+        unit_ids = units_below(staff_of(actor).unit_id)
     now = now or timezone.now()
-    clocks = late_open_cases(unit_ids=unit_ids, now=now) + selectors.open_cases_near_breach(
+    clocks = selectors.late_open_cases(
         unit_ids=unit_ids, now=now
-    )
+    ) + selectors.open_cases_near_breach(unit_ids=unit_ids, now=now)
     subjects = _subjects(clocks)
     staff = Staff.objects.in_bulk({c.case.staff_id for c in clocks if c.case.staff_id})
     return [

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicefirst.accounts.models import Role, Staff, Unit
+from servicefirst.accounts.selectors import unit_parents
 from servicefirst.culture import selectors, services
 from servicefirst.culture.defaults import HIRING_CODE, TRAINING_CODE, ensure_builtin_questionnaires
 from servicefirst.culture.models import (
@@ -168,7 +169,7 @@ def demo_culture(progress=None) -> dict[str, int]:
     binding: dict[int, list[int]] = {}
     for staff in Staff.objects.filter(user__is_active=True).select_related("unit"):
         if not parents:
-            parents = selectors.unit_tree(staff.unit.bank_id)
+            parents = unit_parents(staff.unit.bank_id)
         if staff.unit_id not in binding:
             binding[staff.unit_id] = sorted(selectors.versions_for_unit(staff.unit_id, parents))
         versions = binding[staff.unit_id]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.accounts.selectors import unit_chain, unit_parents
 from servicefirst.commitments.models import CommitmentVersion
 from servicefirst.core.errors import NotFound, PermissionDenied
 from servicefirst.core.models import AuditEvent
@@ -77,25 +78,6 @@ def managed_units(actor) -> list[Unit]:
     return [staff.unit]
 
 
-# --- the unit tree -----------------------------------------------------------------------------
-
-
-def unit_tree(bank_id: int) -> dict[int, int | None]:
-    """unit id → parent id for every unit of the bank."""
-    return dict(Unit.objects.filter(bank_id=bank_id).values_list("pk", "parent_id"))
-
-
-def ancestors(parents: dict[int, int | None], unit_id: int) -> list[int]:
-    """The unit and every unit above it (nearest first)."""
-    chain, seen = [], set()
-    current: int | None = unit_id
-    while current is not None and current not in seen:
-        chain.append(current)
-        seen.add(current)
-        current = parents.get(current)
-    return chain
-
-
 # --- questionnaires ----------------------------------------------------------------------------
 
 
@@ -149,7 +131,7 @@ class TrainingItem:
 def assigned_due(staff: Staff, parents: dict[int, int | None]) -> dict[int, object]:
     """questionnaire id → earliest due date of the active training assigned to this staff
     member (directly, or to their unit or a unit above it)."""
-    chain = ancestors(parents, staff.unit_id)
+    chain = unit_chain(staff.unit_id, parents)
     due: dict[int, object] = {}
     for qid, day in Assignment.objects.filter(
         Q(staff=staff) | Q(unit_id__in=chain),
@@ -167,7 +149,7 @@ def my_training(actor) -> list[TrainingItem]:
     staff = staff_of(actor)
     if staff is None:
         raise PermissionDenied("Only staff take training.")
-    due = assigned_due(staff, unit_tree(staff.unit.bank_id))
+    due = assigned_due(staff, unit_parents(staff.unit.bank_id))
     active = Questionnaire.objects.filter(
         is_active=True, purpose=Questionnaire.Purpose.TRAINING
     ).filter(Q(unit__isnull=True) | Q(unit_id=staff.unit_id) | Q(pk__in=list(due)))
@@ -321,7 +303,7 @@ def _published_versions():
 def versions_for_unit(unit_id: int, parents: dict[int, int | None]) -> list[int]:
     """Ids of the published versions a unit's staff must know and keep: those owned by the unit
     or a unit above it (head-office commitments bind every branch), and those made to it."""
-    chain = ancestors(parents, unit_id)
+    chain = unit_chain(unit_id, parents)
     return list(
         _published_versions()
         .filter(Q(commitment__owner_id__in=chain) | Q(commitment__beneficiary_unit_id=unit_id))
@@ -341,8 +323,8 @@ def my_commitments(actor) -> list[CommitmentToConfirm]:
     staff = staff_of(actor)
     if staff is None:
         raise PermissionDenied("Only staff confirm commitments.")
-    parents = unit_tree(staff.unit.bank_id)
-    chain = ancestors(parents, staff.unit_id)
+    parents = unit_parents(staff.unit.bank_id)
+    chain = unit_chain(staff.unit_id, parents)
     versions = (
         _published_versions()
         .filter(
@@ -472,7 +454,7 @@ def completion_report(actor, *, unit_id: int | None = None) -> list[UnitProgress
             raise NotFound("No such unit.")
     if not units:
         return []
-    parents = unit_tree(units[0].bank_id)
+    parents = unit_parents(units[0].bank_id)
     by_unit = {u.pk: UnitProgress(unit=u) for u in units}
     staff_rows = list(
         Staff.objects.filter(unit_id__in=list(by_unit), user__is_active=True)
@@ -484,7 +466,7 @@ def completion_report(actor, *, unit_id: int | None = None) -> list[UnitProgress
         by_unit[p.unit_id].staff.append(p)
 
     # Training: (staff, questionnaire) pairs assigned, with the earliest due date.
-    chains = {uid: ancestors(parents, uid) for uid in by_unit}
+    chains = {uid: unit_chain(uid, parents) for uid in by_unit}
     unit_assignments: dict[int, list[tuple[int, object]]] = {}
     staff_assignments: dict[int, list[tuple[int, object]]] = {}
     for qid, sid, uid, day in Assignment.objects.filter(

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Scope, staff_of
+from servicefirst.accounts.selectors import unit_parents
 from servicefirst.commitments.models import CommitmentVersion
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
@@ -512,8 +513,7 @@ def training_start(*, actor, questionnaire_id: int) -> Response:
     allowed = questionnaire is not None and (
         questionnaire.unit_id in (None, staff.unit_id)
         or Assignment.objects.filter(questionnaire=questionnaire, staff=staff).exists()
-        or questionnaire.pk
-        in selectors.assigned_due(staff, selectors.unit_tree(staff.unit.bank_id))
+        or questionnaire.pk in selectors.assigned_due(staff, unit_parents(staff.unit.bank_id))
     )
     if not allowed:
         raise NotFound(_("No such questionnaire."))
@@ -650,7 +650,7 @@ def commitment_confirm(*, actor, version_id: int) -> CommitmentConfirmation:
     staff = staff_of(actor)
     if staff is None:
         raise PermissionDenied(_("Only staff confirm commitments."))
-    parents = selectors.unit_tree(staff.unit.bank_id)
+    parents = unit_parents(staff.unit.bank_id)
     if version_id not in selectors.versions_for_unit(staff.unit_id, parents):
         if CommitmentVersion.objects.filter(pk=version_id).exclude(status="published").exists():
             raise ValidationFailed({"version": [_("Only a published commitment is confirmed.")]})
@@ -667,9 +667,7 @@ def commitments_confirm_all(*, actor, version_ids: list[int]) -> int:
     staff = staff_of(actor)
     if staff is None:
         raise PermissionDenied(_("Only staff confirm commitments."))
-    binding = set(
-        selectors.versions_for_unit(staff.unit_id, selectors.unit_tree(staff.unit.bank_id))
-    )
+    binding = set(selectors.versions_for_unit(staff.unit_id, unit_parents(staff.unit.bank_id)))
     wanted = [v for v in dict.fromkeys(version_ids) if v in binding]
     done = set(
         CommitmentConfirmation.objects.filter(staff=staff, version_id__in=wanted).values_list(

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
+from servicefirst.accounts.selectors import unit_parents, units_below
 from servicefirst.commitments.models import AttainmentDay, Case, ServiceEvent
 from servicefirst.core.errors import NotFound, ValidationFailed
 from servicefirst.dialer.models import Call, Disposition
@@ -260,19 +261,6 @@ def _bank_units(bank_id: int) -> list[Unit]:
     return list(Unit.objects.filter(bank_id=bank_id).order_by("code"))
 
 
-def subtree(unit: Unit, units: list[Unit]) -> list[int]:
-    """The unit's id and the ids of every unit below it."""
-    children: dict = defaultdict(list)
-    for u in units:
-        children[u.parent_id].append(u.pk)
-    out, todo = [], [unit.pk]
-    while todo:
-        pk = todo.pop()
-        out.append(pk)
-        todo.extend(children.get(pk, []))
-    return out
-
-
 def visible_units(actor) -> list[Unit]:
     """The units whose scorecards the actor may read (ordered by code)."""
     staff = staff_of(actor)
@@ -402,8 +390,8 @@ def overview(*, actor, period: Period) -> Scorecard:
     if not units:
         raise NotFound(_("No unit to report on."))
     shown = [u for u in units if u.kind in Unit.FIRST_LINE_KINDS] or units
-    all_units = _bank_units(units[0].bank_id)
-    trees = {u.pk: subtree(u, all_units) for u in shown}
+    parents = unit_parents(units[0].bank_id)
+    trees = {u.pk: units_below(u.pk, parents) for u in shown}
     ids = sorted({pk for tree in trees.values() for pk in tree})
     per_unit = collect(by="unit", day_from=period.day_from, day_to=period.day_to, unit_ids=ids)
     rows, total = [], Figures()
@@ -426,7 +414,7 @@ def overview(*, actor, period: Period) -> Scorecard:
 def unit_scorecard(*, actor, code: str, period: Period) -> Scorecard:
     """A unit's scorecard (with the units below it) and a row per member of its staff."""
     unit = unit_get(actor=actor, code=code)
-    ids = subtree(unit, _bank_units(unit.bank_id))
+    ids = sorted(units_below(unit.pk, unit_parents(unit.bank_id)))
     total = collect(by="unit", day_from=period.day_from, day_to=period.day_to, unit_ids=ids)
     figures = Figures()
     for f in total.values():
@@ -493,7 +481,7 @@ def care_center_dashboard(*, actor, period: Period) -> CareCenterDashboard:
     """Contacts handled around the clock (calls an agent took, requests opened), sales through
     service, satisfaction and commitments met of the Customer Care Center."""
     unit = care_center_unit(actor)
-    ids = subtree(unit, _bank_units(unit.bank_id))
+    ids = sorted(units_below(unit.pk, unit_parents(unit.bank_id)))
     start, end = _day_range(period.day_from, period.day_to)
     calls = Call.objects.filter(connected_at__gte=start, connected_at__lt=end)
     requests = ServiceEvent.objects.filter(
