@@ -27,6 +27,7 @@ from servicefirst.accounts.permissions import (
     staff_of,
 )
 from servicefirst.commitments.models import Case
+from servicefirst.commitments.services import number
 from servicefirst.core.errors import NotFound
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
@@ -238,9 +239,7 @@ STATE = {
 
 
 def _target(version) -> str:
-    value = version.target_value
-    number = f"{value:f}".rstrip("0").rstrip(".") if value is not None else ""
-    return f"{number} {version.get_target_unit_display()}"
+    return f"{number(version.target_value)} {version.get_target_unit_display()}"
 
 
 def request_clocks(req: ServiceRequest, *, now: datetime.datetime | None = None) -> list[Clock]:
