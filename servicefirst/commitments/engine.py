@@ -1044,8 +1044,8 @@ class Engine:
         return self.directory
 
     def _analyze_if_grown(self) -> None:
-        """ANALYZE the case table when the engine has grown it by a fifth (at least 100,000
-        rows) since its statistics were taken. Catching up writes millions of cases faster than
+        """ANALYZE the case table when the engine has grown it by half (at least 100,000 rows)
+        since its statistics were taken. Catching up writes millions of cases faster than
         autovacuum re-analyzes (or with autovacuum off): on statistics of a much smaller table
         the planner reads a subject's cases, the updates and the sweep by sequential scans,
         and every batch gets slower than the one before."""
@@ -1057,7 +1057,7 @@ class Engine:
                 )
                 row = sql.fetchone()
             self._analyzed = max(float(row[0]) if row else 0.0, 0.0)
-        if self._written < max(100_000, self._analyzed / 5):
+        if self._written < max(100_000, self._analyzed / 2):
             return
         with connection.cursor() as sql:
             sql.execute(f"ANALYZE {Case._meta.db_table}")

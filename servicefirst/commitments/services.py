@@ -38,10 +38,12 @@ from servicefirst.accounts.selectors import unit_chain, units_below
 from servicefirst.commitments.events import KINDS
 from servicefirst.commitments.models import (
     BusinessCalendar,
+    Case,
     Commitment,
     CommitmentVersion,
     DiscussionComment,
 )
+from servicefirst.commitments.signals import case_breached
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.core.services import audit_record
 
@@ -1011,3 +1013,22 @@ def _ordinal(n: int) -> str:
 
 def goal_words(version: CommitmentVersion) -> str:
     return _("in %(goal)s%% of cases") % {"goal": number(version.goal_percent)}
+
+
+def attribute_customer(*, subjects: list[str], customer_id: int) -> list[int]:
+    """The cases of these subjects that started before their customer was known (a web enquiry
+    linked to the customer afterwards) become the customer's. Those already breached are
+    announced again through `signals.case_breached` after the commit, so that the remedy a
+    breach of a promise to a customer calls for opens now. Returns the ids of the cases
+    changed. (A case the engine has not written yet keeps the customer of its start event.)"""
+    rows = Case.objects.filter(subject__in=list(subjects), customer_id__isnull=True)
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return []
+    Case.objects.filter(pk__in=ids).update(customer_id=customer_id)
+    breached = list(
+        Case.objects.filter(pk__in=ids, state=Case.State.BREACHED).values_list("pk", flat=True)
+    )
+    if breached:
+        transaction.on_commit(lambda: case_breached.send(sender=Case, case_ids=breached))
+    return ids

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Action, Scope, allows_unit, scope_for, staff_of
 from servicefirst.commitments import events
+from servicefirst.commitments import services as commitment_services
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record, sequence_allocate
@@ -651,6 +652,11 @@ def link_customer(*, actor, request_id: int, customer_id, at=None) -> ServiceReq
     at = _now(at)
     req.customer = customer
     _save(req, "customer")
+    # The clocks already running (or broken) for the request and its transfers are hers too.
+    commitment_services.attribute_customer(
+        subjects=[req.subject_key, *(t.subject_key for t in req.transfers.all())],
+        customer_id=customer.pk,
+    )
     RequestNote.objects.create(
         request=req,
         body=_("Linked to the customer %(number)s %(name)s (the request was from %(contact)s).")

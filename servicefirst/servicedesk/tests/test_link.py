@@ -142,3 +142,29 @@ def test_the_request_page_offers_the_link_with_a_masked_search(client, org):
     page = client.get(reverse("servicedesk:detail", args=[req.pk])).content.decode()
     assert org.customer.number in page
     assert 'id="link-form"' not in page  # linked: nothing more to link
+
+
+def test_a_broken_promise_to_a_web_enquirer_gets_its_remedy_once_the_customer_is_known(
+    org, django_capture_on_commit_callbacks
+):
+    from servicefirst.remedies.models import RemedyCase
+    from servicefirst.servicedesk.tests.helpers import measure
+
+    # given a web complaint nobody could identify, whose first-response clock has run out
+    req = _web()
+    case = measure(req, statement_en="We answer within 2 hours")
+    case.state = "breached"
+    case.breached_at = case.due_at
+    case.save()
+    assert case.customer_id is None
+    assert not RemedyCase.objects.exists()  # no customer: nobody to apologise to yet
+    # when the agent finds the customer behind it
+    with django_capture_on_commit_callbacks(execute=True):
+        services.link_customer(
+            actor=org.staff.agent.user, request_id=req.pk, customer_id=org.customer.pk
+        )
+    # then the broken promise is hers, and its remedy (apology, gift) is opened for her
+    case.refresh_from_db()
+    assert case.customer_id == org.customer.pk
+    remedy = RemedyCase.objects.get(case=case)
+    assert remedy.customer == org.customer
