@@ -4,6 +4,7 @@ from django.urls import include, path
 from config.api import api
 
 urlpatterns = [
+    path("", include("servicefirst.ops.urls")),  # healthz, readyz, metrics
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
@@ -24,4 +25,5 @@ urlpatterns = [
     path("remedies/", include("servicefirst.remedies.urls")),
     path("satisfaction/", include("servicefirst.satisfaction.urls")),
     path("culture/", include("servicefirst.culture.urls")),
+    path("privacy/", include("servicefirst.privacy.urls")),
 ]

@@ -12,6 +12,7 @@ def staff(request):
             "import": scope_for(user, Action.CUSTOMER_IMPORT) > 0,
             "export": scope_for(user, Action.CUSTOMER_EXPORT) > 0,
             "audit": scope_for(user, Action.AUDIT_VIEW) > 0,
+            "privacy": scope_for(user, Action.PRIVACY_MANAGE) > 0,
             "insights": scope_for(user, Action.INSIGHT_VIEW) > 0,
             "segments": scope_for(user, Action.SEGMENT_MANAGE) > 0,
             "rules": scope_for(user, Action.RULE_MANAGE) > 0,

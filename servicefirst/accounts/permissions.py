@@ -72,6 +72,8 @@ class Action:
     SATISFACTION_VIEW = "satisfaction.view"
     # Customer-first culture: questionnaires for hiring and training, completion reports.
     CULTURE_MANAGE = "culture.manage"
+    # Data retention: legal holds, erasure candidates, anonymisation (servicefirst.privacy).
+    PRIVACY_MANAGE = "privacy.manage"
 
     ALL = (
         CUSTOMER_VIEW,
@@ -111,6 +113,7 @@ class Action:
         GIFT_MANAGE,
         SATISFACTION_VIEW,
         CULTURE_MANAGE,
+        PRIVACY_MANAGE,
     )
 
 
@@ -263,6 +266,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.CONTACT_SUPERVISE: S.ALL,
         A.COMMITMENT_VIEW: S.ALL,
         A.SATISFACTION_VIEW: S.ALL,
+        A.PRIVACY_MANAGE: S.ALL,
     },
     Role.ADMINISTRATOR: {
         # Runs the system; sees customers masked, cannot reveal them or read the audit log.
@@ -281,6 +285,7 @@ MATRIX: dict[str, dict[str, Scope]] = {
         A.COMMITMENT_PUBLISH: S.ALL,
         A.GIFT_MANAGE: S.ALL,
         A.CULTURE_MANAGE: S.ALL,
+        A.PRIVACY_MANAGE: S.ALL,
     },
 }
 

@@ -34,6 +34,11 @@ class AuditEvent(models.Model):
         LOGOUT = "auth.logout", _("Logged out")
         CANDIDATE_VIEW = "culture.candidate_view", _("Viewed a job candidate")
         CANDIDATE_INVITE = "culture.candidate_invite", _("Invited a job candidate")
+        BACKUP = "ops.backup", _("Backed up the database")
+        RESTORE = "ops.restore", _("Restored the database from a backup")
+        LEGAL_HOLD_PLACE = "privacy.hold_place", _("Placed a legal hold")
+        LEGAL_HOLD_RELEASE = "privacy.hold_release", _("Released a legal hold")
+        ANONYMISE = "privacy.anonymise", _("Anonymised a customer")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
