@@ -29,8 +29,9 @@ $(DEMO_ENV):
 # scheduler that enqueues the periodic jobs (greetings, missed appointments, wait learning,
 # callbacks) and the contact centre's dialer on the telephony simulator, driving the demo's
 # simulated agents, and the commitments engine measuring every promise as events arrive.
+# Demo logins need no second factor (OTP_REQUIRED_ROLES empty unless var/demo.env sets it).
 demo: install $(DEMO_ENV)
-	@set -a && . ./$(DEMO_ENV) && set +a && \
+	@set -a && OTP_REQUIRED_ROLES= && LOG_FORMAT=text && LOG_REQUESTS_LEVEL=WARNING && . ./$(DEMO_ENV) && set +a && \
 	$(BIN)/servicefirst migrate --no-input -v 0 && \
 	$(BIN)/servicefirst demo && \
 	{ $(BIN)/servicefirst db_worker --interval 1 > var/worker.log 2>&1 & worker=$$!; \

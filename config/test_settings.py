@@ -38,3 +38,9 @@ DEMO_INBOUND_HISTORY = False
 # fewer remedies worked (the full figures are tested by those apps' own demo tests).
 DEMO_SERVICE_REQUESTS = 40
 DEMO_REMEDIES_WORKED = 30
+
+# Staff sign-in hardening is off for the suite (its own tests turn each part on): the test
+# client's login() authenticates without a request, which django-axes refuses while enabled;
+# and the suite's administrators and auditors sign in with a password only.
+AXES_ENABLED = False
+OTP_REQUIRED_ROLES = []

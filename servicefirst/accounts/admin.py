@@ -1,4 +1,8 @@
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from servicefirst.accounts.models import Bank, Staff, StaffRole, Unit
 from servicefirst.accounts.permissions import Action, scope_for
@@ -45,3 +49,35 @@ class StaffAdmin(MatrixAdmin):
     list_filter = ("unit",)
     search_fields = ("name", "employee_number")
     inlines = [StaffRoleInline]
+
+
+# --- signing in: locked logins and authenticator apps, for whoever manages staff ------------
+# django-axes and django-otp register their own admin pages for superusers; administrators
+# (staff.manage) see them too: unlocking a login (delete its access attempts) and removing a
+# lost phone's authenticator app (the member of staff then enrols again).
+
+
+class StaffManageMixin:
+    def has_module_permission(self, request):
+        return scope_for(request.user, Action.STAFF_MANAGE) > 0
+
+    def has_view_permission(self, request, obj=None):
+        return scope_for(request.user, Action.STAFF_MANAGE) > 0
+
+    has_delete_permission = has_view_permission
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _reregister(model, admin_class):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(admin_class.__name__, (StaffManageMixin, admin_class), {}))
+
+
+_reregister(AccessAttempt, AccessAttemptAdmin)
+_reregister(TOTPDevice, TOTPDeviceAdmin)

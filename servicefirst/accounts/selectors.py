@@ -1,8 +1,9 @@
 """Reads for the organisation and staff, scoped by the permission matrix."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
-from servicefirst.accounts.models import Staff, Unit
+from servicefirst.accounts.models import Role, Staff, Unit
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
 
 
@@ -68,3 +69,26 @@ def unit_chain(unit_id: int | None, parents: dict[int, int | None] | None = None
         chain.append(unit_id)
         unit_id = parents.get(unit_id)
     return chain
+
+
+# --- signing in: the second factor -------------------------------------------------------
+
+
+def second_factor_required(user) -> bool:
+    """Whether the user must use a second factor: they hold one of settings.OTP_REQUIRED_ROLES
+    (a superuser counts as an administrator). Nobody when the setting is empty."""
+    required = set(settings.OTP_REQUIRED_ROLES)
+    if not required or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser and Role.ADMINISTRATOR in required:
+        return True
+    staff = staff_of(user)
+    return staff is not None and bool(staff.role_codes & required)
+
+
+def totp_device(user):
+    """The user's confirmed authenticator (a django-otp TOTPDevice), or None when they have not
+    enrolled."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()

@@ -77,3 +77,38 @@ def token_user(token: str):
     ):
         return None
     return row.staff.user
+
+
+# --- signing in: the second factor (TOTP) ------------------------------------------------
+
+
+def totp_enrol_start(*, user):
+    """The user's authenticator waiting to be confirmed (created on first call, the same one
+    until confirmed, so reloading the page shows the same key)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_enrol_confirm(*, user, device) -> None:
+    """Confirm the authenticator (once it has shown a right code, see device.verify_token): it
+    becomes the user's only one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if device.user_id != user.pk:
+        raise ValidationFailed({"device": ["This authenticator belongs to someone else."]})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+
+
+def totp_remove(*, user) -> int:
+    """Forget the user's authenticators (they may enrol again); returns how many."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
+    return deleted

@@ -3,18 +3,17 @@ scorecards (overview with the unit comparison, a unit, a member of staff), the C
 Center dashboard, and an invitation's hand-over page for staff. Each view parses the request
 and calls one selector or service."""
 
-import segno
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from servicefirst.core.errors import NotFound, ValidationFailed
+from servicefirst.core.qr import qr_svg
 from servicefirst.satisfaction import charts, selectors, services
 
 LANGUAGES = ("zh-hans", "en")
@@ -115,26 +114,12 @@ def invitation(request, pk: int):
     return render(
         request,
         "satisfaction/invitation.html",
-        {"invitation": found, "link": link, "qr_svg": qr_svg(link)},
+        {"invitation": found, "link": link, "qr_svg": survey_qr_svg(link)},
     )
 
 
-def qr_svg(link: str) -> str:
-    """The survey link as an inline SVG QR code, drawn on the server (no script, no CDN): black
-    on white with the standard quiet zone, so a phone reads it from a counter screen whatever
-    the page's theme. The SVG has a viewBox and no fixed size; the page sets its width."""
-    code = segno.make(link, error="m", micro=False)
-    return mark_safe(  # noqa: S308 - segno writes the SVG and escapes the title
-        code.svg_inline(
-            omitsize=True,
-            border=4,
-            dark="#000",
-            light="#fff",
-            title=_("Survey link as a QR code"),
-            svgclass="qr-code",
-            lineclass=None,
-        )
-    )
+def survey_qr_svg(link: str) -> str:
+    return qr_svg(link, title=_("Survey link as a QR code"))
 
 
 # --- the public survey page ----------------------------------------------------------------
