@@ -1,12 +1,12 @@
 """The one NinjaAPI. Each app contributes a Router; errors come back naming the field."""
 
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from servicefirst.accounts.services import token_user
-from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
+from servicefirst.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 
 class SessionAuth(APIKeyCookie):
@@ -54,10 +54,33 @@ def on_schema_error(request, exc: NinjaValidationError):
     return api.create_response(request, {"detail": "invalid input", "errors": errors}, status=422)
 
 
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    """django-ninja's own HTTP errors. A body that is not JSON (ninja answers 400 "Cannot parse
+    request body") is invalid input like any other: 422, naming the body."""
+    if exc.status_code == 400:
+        errors = [{"field": "body", "message": "The request body is not valid JSON."}]
+        return api.create_response(
+            request, {"detail": "invalid input", "errors": errors}, status=422
+        )
+    return api.create_response(request, {"detail": str(exc), "errors": []}, status=exc.status_code)
+
+
 @api.exception_handler(NotFound)
 def on_not_found(request, exc):
     return api.create_response(
         request, {"detail": str(exc) or "not found", "errors": []}, status=404
+    )
+
+
+@api.exception_handler(Conflict)
+def on_conflict(request, exc):
+    """Optimistic locking: the object changed since the client read it (its `version`)."""
+    message = str(exc) or "changed by someone else"
+    return api.create_response(
+        request,
+        {"detail": message, "errors": [{"field": "version", "message": message}]},
+        status=409,
     )
 
 

@@ -74,7 +74,7 @@ def _out(version: CommitmentVersion) -> dict:
     }
 
 
-@router.get("/", response=list[CommitmentOut], auth=None)
+@router.get("/", response={200: list[CommitmentOut], 422: ErrorOut}, auth=None)
 def commitments_list(request, area: str = ""):
     """The published commitments to customers (optionally of one area)."""
     versions = services.published_for_customers().select_related("commitment__owner")
@@ -174,7 +174,7 @@ def events_post(request, payload: EventIn):
 
 
 # Declared after /events so that POST /events is not taken for a code.
-@router.get("/{code}", response={200: CommitmentOut, 404: ErrorOut}, auth=None)
+@router.get("/{code}", response={200: CommitmentOut, 404: ErrorOut, 422: ErrorOut}, auth=None)
 def commitments_get(request, code: str):
     version = (
         services.published_for_customers()

@@ -15,7 +15,6 @@ their own unit and the units below it. A bad filter is a 400 naming the field.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import io
@@ -35,6 +34,7 @@ from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
 from servicefirst.accounts.selectors import units_below
 from servicefirst.commitments import charts, selectors, services
 from servicefirst.commitments.models import Commitment, CommitmentVersion
+from servicefirst.core.exports import safe_csv_writer
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
@@ -516,7 +516,7 @@ def attainment_csv(request):
         return HttpResponse(_bad(errors), status=400, content_type="text/plain; charset=utf-8")
     report = attainment_report(query, scoped)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_csv_writer(out)
     writer.writerow(CSV_HEADER)
     for line in report.lines:
         writer.writerow(_csv_row("total", query.since, query.until, line))

@@ -5,7 +5,6 @@ naming the field ("question 3: choose one answer") with nothing changed."""
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import re
@@ -23,6 +22,7 @@ from servicefirst.accounts.permissions import Scope, staff_of
 from servicefirst.accounts.selectors import unit_parents
 from servicefirst.commitments.models import CommitmentVersion
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
+from servicefirst.core.exports import safe_csv_writer
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
 from servicefirst.culture import selectors
@@ -693,7 +693,7 @@ def report_csv(*, actor, include_candidates: bool = False) -> str:
     as such)."""
     rows = selectors.completion_report(actor)
     out = io.StringIO()
-    w = csv.writer(out)
+    w = safe_csv_writer(out)
     w.writerow(
         [
             _("Unit code"),

@@ -13,7 +13,6 @@ their data out.
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from servicefirst.accounts.permissions import Action, Scope, scope_for
 from servicefirst.core.errors import PermissionDenied, ValidationFailed
+from servicefirst.core.exports import safe_csv_writer, safe_xlsx_row
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record, audit_record_many
 from servicefirst.customers import fields as f
@@ -149,7 +149,7 @@ def _audit_chunk(actor, chunk: list[Customer], masked: bool, fmt: str) -> None:
 
 def _csv_chunks(qs, actor, masked: bool) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = safe_csv_writer(buffer)
     buffer.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
     writer.writerow(COLUMNS)
     for chunk in _customers(qs):
@@ -168,11 +168,11 @@ def _xlsx_chunks(qs, actor, masked: bool) -> Iterator[bytes]:
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("customers")
-    sheet.append(COLUMNS)
+    sheet.append(safe_xlsx_row(COLUMNS))
     for chunk in _customers(qs):
         _audit_chunk(actor, chunk, masked, "xlsx")
         for c in chunk:
-            sheet.append(_row(c, masked))
+            sheet.append(safe_xlsx_row(_row(c, masked)))
     with tempfile.TemporaryFile(prefix="sf-export-") as fh:
         workbook.save(fh)
         fh.seek(0)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from servicefirst.accounts.models import Unit
 from servicefirst.accounts.permissions import Action, scope_for, staff_of
 from servicefirst.core.errors import PermissionDenied, ValidationFailed
+from servicefirst.core.uploads import TABULAR, UploadValidator
 from servicefirst.customers import exporting, importing
 from servicefirst.customers.mappings import CUSTOMER_COLUMNS, mapping_choices
 from servicefirst.customers.models import Customer, ImportJob
@@ -21,6 +22,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("File (CSV or XLSX)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+        validators=[UploadValidator(TABULAR, "IMPORT_MAX_UPLOAD_MB")],
     )
     mapping = forms.ChoiceField(label=_("Column mapping"), choices=mapping_choices)
     valid_only = forms.BooleanField(

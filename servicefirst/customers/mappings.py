@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from servicefirst.core.exports import unescape_cell
 from servicefirst.customers.models import Customer, Interaction, Product
 
 
@@ -229,7 +230,8 @@ class CustomersMapping(Mapping):
     """Our own customer file: one column per field, headed by the field name or its Chinese
     label (客户号, 姓名, 手机, 证件号码 ...; see `CUSTOMER_COLUMNS`). Several phones in one cell are
     separated by ``;`` or ``,``. Columns not listed are ignored; empty cells leave the stored
-    value as it is.
+    value as it is. A cell our export quoted because it looked like a formula (``'=x``) is
+    read without that quote (`core.exports.unescape_cell`), so an export imports losslessly.
 
     The row's key: `customer_number` (the customer must exist) if given, else `external_id`
     (source "import"), else the identity number (matched by its keyed hash).
@@ -260,6 +262,16 @@ class CustomersMapping(Mapping):
             problems.append(
                 ("", _("None of the column names is known; see the list of columns on the page."))
             )
+        elif not {"customer_number", "external_id", "id_number"} & self.columns.keys():
+            problems.append(
+                (
+                    "customer_number",
+                    _(
+                        "The file has none of the columns that say which customer a row is: "
+                        "customer_number (客户号), external_id (外部编号) or id_number (证件号码)."
+                    ),
+                )
+            )
         return problems
 
     def column_for(self, field_name: str) -> str:
@@ -277,6 +289,8 @@ class CustomersMapping(Mapping):
                 value = value.strip()
                 if not value:
                     continue
+                if value[0] == "'":  # our own export quoted a formula-like cell: unquote it
+                    value = unescape_cell(value)
             data[target] = value
         extras = Extras()
         extras.number = str(data.pop("customer_number", "")).strip().upper()

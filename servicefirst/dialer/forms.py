@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from servicefirst.accounts.models import Unit
+from servicefirst.core.uploads import TABULAR, UploadValidator
 from servicefirst.customers.models import Product
 from servicefirst.dialer.models import Campaign, Disposition, DoNotCall
 from servicefirst.dialer.selectors import call_work_staff
@@ -169,6 +170,7 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".csv,.xlsx", "id": "add-file"}
         ),
+        validators=[UploadValidator(TABULAR, "CALL_LIST_MAX_UPLOAD_MB")],
     )
 
 

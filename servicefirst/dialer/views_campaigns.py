@@ -343,10 +343,12 @@ def entries_segment(request, campaign_id: int):
 @login_required
 @require_POST
 def entries_file(request, campaign_id: int):
+    _managed(request, campaign_id)  # before the upload is looked at
     form = forms.UploadForm(request.POST, request.FILES)
     upload = request.FILES.get("file") if form.is_valid() else None
     if upload is None:
-        messages.error(request, _("Choose a CSV or XLSX file."))
+        refused = form.errors.get("file") if "file" in request.FILES else None
+        messages.error(request, " ".join(refused or [_("Choose a CSV or XLSX file.")]))
         return redirect("dialer:campaign_detail", campaign_id=campaign_id)
     campaign, error = _add(
         request,

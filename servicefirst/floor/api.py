@@ -44,6 +44,8 @@ class _Anyone:
 
 _ANYONE = _Anyone()
 PUBLIC = [_Token(), _session_or_anyone]
+# In the OpenAPI schema: the token is optional (`{}` — no credentials — is allowed too).
+OPTIONAL_TOKEN = {"security": [{}]}
 
 router = Router(tags=["floor"], auth=PUBLIC)
 ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -131,6 +133,7 @@ class AppointmentOut(Schema):
 @router.post(
     "/branches/{branch_code}/tickets",
     response={201: TicketOut, **ERRORS},
+    openapi_extra=OPTIONAL_TOKEN,
     summary="Take a queue ticket (kiosk)",
 )
 def take_ticket(request, branch_code: str, payload: TicketIn):
@@ -157,6 +160,7 @@ def take_ticket(request, branch_code: str, payload: TicketIn):
 @router.get(
     "/branches/{branch_code}/queue",
     response={200: QueueOut, **ERRORS},
+    openapi_extra=OPTIONAL_TOKEN,
     summary="A branch's queue: waiting and predicted wait per service, numbers called",
 )
 def branch_queue(request, branch_code: str):
@@ -193,6 +197,7 @@ def branch_queue(request, branch_code: str):
 @router.get(
     "/branches/{branch_code}/slots",
     response={200: list[SlotOut], **ERRORS},
+    openapi_extra=OPTIONAL_TOKEN,
     summary="Free appointment slots of a service on a day",
 )
 def free_slots(request, branch_code: str, query: Query[SlotsIn]):
@@ -206,6 +211,7 @@ def free_slots(request, branch_code: str, query: Query[SlotsIn]):
 @router.post(
     "/appointments",
     response={201: AppointmentOut, **ERRORS},
+    openapi_extra=OPTIONAL_TOKEN,
     summary="Book an appointment (staff may book for a customer: customer_id)",
 )
 def book_appointment(request, payload: AppointmentIn):

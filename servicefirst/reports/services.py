@@ -1,7 +1,6 @@
 """Exports of the branch report: the page's tables as CSV or XLSX. The figures are aggregates
 with no personal data; the export is still recorded in the audit log, like every export."""
 
-import csv
 import datetime
 import io
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from servicefirst.core.errors import ValidationFailed
+from servicefirst.core.exports import safe_csv_writer, safe_xlsx_row
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
 from servicefirst.reports.selectors import branch_report
@@ -32,7 +32,7 @@ class Export:
 
 def _csv(tables: list[Table], heading: list[str]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = safe_csv_writer(buffer)
     writer.writerow(heading)
     for table in tables:
         writer.writerow([])
@@ -50,16 +50,16 @@ def _xlsx(tables: list[Table], heading: list[str]) -> bytes:
     bold = Font(bold=True)
     for table in tables:
         sheet = book.create_sheet(title=table.title[:31])
-        sheet.append(heading)
+        sheet.append(safe_xlsx_row(heading))
         sheet["A1"].font = bold
         sheet.append([])
-        sheet.append(table.headers)
+        sheet.append(safe_xlsx_row(table.headers))
         for cell in sheet[3]:
             cell.font = bold
         for row in table.rows:
-            sheet.append(row)
+            sheet.append(safe_xlsx_row(row))
         if table.footer:
-            sheet.append(table.footer)
+            sheet.append(safe_xlsx_row(table.footer))
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
         for i, header in enumerate(table.headers, start=1):

@@ -1,10 +1,15 @@
 """`/api/scoring/…`: the next best offer of a customer, and ordering a call list by score."""
 
-from ninja import Router, Schema
+from typing import Annotated
 
+from ninja import Router, Schema
+from pydantic import Field, StrictInt
+
+from servicefirst.customers.schemas import ErrorOut
 from servicefirst.scoring import selectors
 
 router = Router(tags=["scoring"])
+ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class ReasonOut(Schema):
@@ -33,12 +38,16 @@ class NextBestOfferOut(Schema):
     excluded: list[ExcludedOut]
 
 
+# A customer id: a whole number (not `true` or "12") a database key can hold.
+CustomerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+
+
 class CallListIn(Schema):
     product_code: str
-    customer_ids: list[int]
+    customer_ids: list[CustomerId]
 
 
-@router.get("/customers/{customer_id}/next-best-offer", response=NextBestOfferOut)
+@router.get("/customers/{customer_id}/next-best-offer", response={200: NextBestOfferOut, **ERRORS})
 def next_best_offer(request, customer_id: int):
     nbo = selectors.next_best_offer(actor=request.auth, customer_id=customer_id)
     return {
@@ -61,7 +70,7 @@ def next_best_offer(request, customer_id: int):
     }
 
 
-@router.post("/call-list/order", response=list[int])
+@router.post("/call-list/order", response={200: list[int], **ERRORS})
 def call_list_order(request, payload: CallListIn):
     """The given customers, best-scored first for the product (only those the caller may see)."""
     from servicefirst.customers.selectors import visible_customers

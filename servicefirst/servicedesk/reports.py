@@ -14,7 +14,6 @@ For a period of local days [start, end]:
 and, at the time of asking, the open backlog by age.
 """
 
-import csv
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from servicefirst.accounts.models import Unit
 from servicefirst.accounts.permissions import Action, Scope, scope_for, staff_of
 from servicefirst.commitments.models import Case
 from servicefirst.core.errors import PermissionDenied, ValidationFailed
+from servicefirst.core.exports import safe_csv_writer
 from servicefirst.reports.selectors import percentile
 from servicefirst.servicedesk.models import Kind, RequestCategory, RequestTransfer, ServiceRequest
 
@@ -450,7 +450,7 @@ def report_csv(report: RequestReport) -> str:
     """The report as one long table (section, group code, group, measure, value): every
     figure of the page, durations in seconds, one row each."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_csv_writer(out)
     writer.writerow(["section", "code", "group", "measure", "value"])
     measures = (
         ("opened", "opened"),

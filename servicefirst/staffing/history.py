@@ -113,6 +113,14 @@ from django.utils.translation import gettext as _
 
 from servicefirst.accounts.permissions import Action, Scope, scope_for
 from servicefirst.core.errors import PermissionDenied, ValidationFailed
+from servicefirst.core.tabular import (
+    MAX_CELL_CHARS,
+    Unreadable,
+    longest,
+    record_at,
+    text_encoding,
+    too_long,
+)
 from servicefirst.dialer.models import Call
 from servicefirst.staffing import planner
 
@@ -346,25 +354,47 @@ def _parse(cells: list[str], source: str, tz) -> _Row:
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) for every non-blank data line; line 1 is the header."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    """(line number, cells) for every non-blank data line; line 1 is the header. A file that
+    is not UTF-8 or GB18030 text, or that the csv module cannot read, raises ValidationFailed
+    naming the line."""
+    try:
+        encoding = text_encoding(path)
+    except Unreadable as exc:
+        raise ValidationFailed({"file": [str(exc)]}) from None
+    with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        for cells in reader:
+        try:
+            yield from _reader_rows(reader)
+        except csv.Error as exc:
             line = reader.line_num
-            if line == 1:
-                if tuple(c.strip() for c in cells) != COLUMNS:
-                    raise ValidationFailed(
-                        {
-                            "file": [
-                                _("Line 1: expected the header %(header)s.")
-                                % {"header": " ".join(COLUMNS)}
-                            ]
-                        }
+            with path.open(encoding=encoding, newline="") as again:
+                record = record_at(again, line, delimiter="\t", quoting=csv.QUOTE_NONE)
+            problems = too_long(record, list(COLUMNS))
+            message = problems[0][1] if problems else str(exc)
+            column = problems[0][0] if problems else ""
+            raise ValidationFailed({"file": [_error(line, _RowError(column, message))]}) from None
+
+
+def _reader_rows(reader) -> Iterator[tuple[int, list[str]]]:
+    for cells in reader:
+        line = reader.line_num
+        if line == 1:
+            found = tuple(c.strip() for c in cells)
+            if found != COLUMNS:
+                messages = [
+                    _("Line 1: expected the header %(header)s.") % {"header": " ".join(COLUMNS)}
+                ]
+                missing = [c for c in COLUMNS if c not in found]
+                if missing:
+                    messages.append(
+                        _("Line 1: the columns %(columns)s are missing.")
+                        % {"columns": ", ".join(missing)}
                     )
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            yield line, cells
+                raise ValidationFailed({"file": messages})
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        yield line, cells
 
 
 def _error(line: int, exc: _RowError) -> str:
@@ -385,6 +415,8 @@ def _validate(path: Path, source: str, tz) -> int:
     for line, cells in _rows(path):
         rows += 1
         try:
+            if longest(cells) > MAX_CELL_CHARS:  # named by its column, never echoed back
+                raise _RowError(*too_long(cells, list(COLUMNS))[0])
             _parse(cells, source, tz)
         except _RowError as exc:
             bad += 1

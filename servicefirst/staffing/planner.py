@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from servicefirst.core.errors import ValidationFailed
+from servicefirst.core.tabular import shown
 from servicefirst.staffing import erlang
 
 MAX_ROWS = 96
@@ -134,9 +135,25 @@ def _number(text: str, row: int, column: str, *, positive: bool) -> float:
             else _("Row %(row)d, column “%(column)s”: “%(value)s” is not a number of 0 or more.")
         )
         raise ValidationFailed(
-            {"forecast": [message % {"row": row, "column": column, "value": text}]}
+            {"forecast": [message % {"row": row, "column": column, "value": shown(text)}]}
         )
     return value
+
+
+def _records(reader):
+    """The reader's rows; a line the csv module refuses (a cell over its 128 KiB limit) is a
+    ValidationFailed naming the row."""
+    try:
+        yield from reader
+    except csv.Error:
+        raise ValidationFailed(
+            {
+                "forecast": [
+                    _("Row %(row)d cannot be read: a cell is far too long.")
+                    % {"row": reader.line_num}
+                ]
+            }
+        ) from None
 
 
 def parse_forecast(text: str) -> list[Interval]:
@@ -151,7 +168,7 @@ def parse_forecast(text: str) -> list[Interval]:
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     intervals: list[Interval] = []
     seen: set[datetime.time] = set()
-    for row_no, cells in enumerate(reader, start=1):
+    for row_no, cells in enumerate(_records(reader), start=1):
         cells = [c.strip() for c in cells]
         if row_no == 1 and cells and cells[0].lower() in {"start", "time", "开始", "时段"}:
             continue
@@ -172,7 +189,7 @@ def parse_forecast(text: str) -> list[Interval]:
                 {
                     "forecast": [
                         _("Row %(row)d, column “start”: “%(value)s” is not a time like 08:30.")
-                        % {"row": row_no, "value": cells[0]}
+                        % {"row": row_no, "value": shown(cells[0])}
                     ]
                 }
             ) from None
@@ -181,7 +198,7 @@ def parse_forecast(text: str) -> list[Interval]:
                 {
                     "forecast": [
                         _("Row %(row)d, column “start”: %(value)s appears twice.")
-                        % {"row": row_no, "value": cells[0]}
+                        % {"row": row_no, "value": shown(cells[0])}
                     ]
                 }
             )
