@@ -13,6 +13,11 @@ class PermissionDenied(ServiceError):
     """The actor may see the object but may not perform this action on it."""
 
 
+class Conflict(ServiceError):
+    """The object was changed by someone else since the actor read it (optimistic locking):
+    nothing was changed; the message says by whom and when. HTTP 409."""
+
+
 class ValidationFailed(ServiceError):
     """Input was rejected. `errors` maps a field name to a list of messages."""
 

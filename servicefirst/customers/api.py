@@ -9,6 +9,7 @@ from servicefirst.customers.schemas import (
     Customer360Out,
     CustomerIn,
     CustomerSummary,
+    CustomerUpdateIn,
     ErrorOut,
     HouseholdIn,
     InteractionIn,
@@ -58,6 +59,7 @@ def view_360(view: selectors.Customer360) -> dict:
             k: getattr(c, k)
             for k in (
                 "number",
+                "version",
                 "name_zh",
                 "name_latin",
                 "gender",
@@ -152,6 +154,21 @@ def create_customer(request, payload: CustomerIn):
     )
 
 
+# Declared before /customers/{customer_id}, which would otherwise take "merge" for an id.
+@router.post(
+    "/customers/merge",
+    response={200: Customer360Out, **ERRORS},
+    summary="Merge a duplicate into a survivor",
+)
+def merge_customers(request, payload: MergeIn):
+    survivor = services.customer_merge(
+        actor=request.auth, survivor_id=payload.survivor_id, duplicate_id=payload.duplicate_id
+    )
+    return view_360(
+        selectors.customer_360(actor=request.auth, customer_id=survivor.pk, record=False)
+    )
+
+
 @router.get(
     "/customers/{customer_id}",
     response={200: Customer360Out, **ERRORS},
@@ -163,12 +180,19 @@ def get_customer(request, customer_id: int):
 
 @router.patch(
     "/customers/{customer_id}",
-    response={200: Customer360Out, **ERRORS},
+    response={200: Customer360Out, 409: ErrorOut, **ERRORS},
     summary="Change customer fields",
+    description=(
+        "Send the customer's `version` (as GET returned it) to make the change only if nobody "
+        "changed the customer since: otherwise 409, nothing changed, with who changed it and "
+        "when in `detail`. The answer carries the new `version`."
+    ),
 )
-def update_customer(request, customer_id: int, payload: CustomerIn):
+def update_customer(request, customer_id: int, payload: CustomerUpdateIn):
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
     services.customer_update(
-        actor=request.auth, customer_id=customer_id, data=payload.dict(exclude_unset=True)
+        actor=request.auth, customer_id=customer_id, data=data, version=version
     )
     return view_360(
         selectors.customer_360(actor=request.auth, customer_id=customer_id, record=False)
@@ -223,7 +247,9 @@ def add_interaction(request, customer_id: int, payload: InteractionIn):
 
 
 @router.post(
-    "/customers/{customer_id}/household", response={204: None, **ERRORS}, summary="Link a relative"
+    "/customers/{customer_id}/household",
+    response={204: None, **ERRORS},
+    summary="Link a relative",
 )
 def link_household(request, customer_id: int, payload: HouseholdIn):
     services.household_link(
@@ -233,17 +259,3 @@ def link_household(request, customer_id: int, payload: HouseholdIn):
         relation=payload.relation,
     )
     return 204, None
-
-
-@router.post(
-    "/customers/merge",
-    response={200: Customer360Out, **ERRORS},
-    summary="Merge a duplicate into a survivor",
-)
-def merge_customers(request, payload: MergeIn):
-    survivor = services.customer_merge(
-        actor=request.auth, survivor_id=payload.survivor_id, duplicate_id=payload.duplicate_id
-    )
-    return view_360(
-        selectors.customer_360(actor=request.auth, customer_id=survivor.pk, record=False)
-    )

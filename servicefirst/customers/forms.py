@@ -33,7 +33,14 @@ def _choice(choices, label):
     return forms.ChoiceField(label=label, choices=[("", "—"), *choices], required=False)
 
 
-class IdentityForm(forms.Form):
+class SectionForm(forms.Form):
+    """A section's edit form carries the customer's version it was opened on (hidden): saving
+    after someone else's change is refused with their name and time (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class IdentityForm(SectionForm):
     title = _("Identity")
     name_zh = forms.CharField(label=_("Chinese name"), required=False, max_length=60)
     name_latin = forms.CharField(label=_("Latin name"), required=False, max_length=120)
@@ -49,7 +56,7 @@ class IdentityForm(forms.Form):
     )
 
 
-class ContactForm(forms.Form):
+class ContactForm(SectionForm):
     title = _("Contact")
     phones = forms.CharField(
         label=_("phones"),
@@ -74,7 +81,7 @@ class ContactForm(forms.Form):
     do_not_call = forms.BooleanField(label=_("do not call"), required=False)
 
 
-class WorkForm(forms.Form):
+class WorkForm(SectionForm):
     title = _("Family and work")
     marital_status = forms.ChoiceField(
         label=_("marital status"), choices=Customer.Marital.choices, required=False
@@ -91,7 +98,7 @@ class WorkForm(forms.Form):
     education = forms.CharField(label=_("education"), required=False)
 
 
-class FinanceForm(forms.Form):
+class FinanceForm(SectionForm):
     title = _("Preferences and relationship")
     risk_appetite = forms.ChoiceField(
         label=_("risk appetite"), choices=Customer.RiskAppetite.choices, required=False
@@ -121,9 +128,9 @@ SECTIONS = {
 
 def initial_for(section: str, customer: Customer) -> dict:
     form_class = SECTIONS[section]
-    initial = {}
+    initial = {"version": customer.version}
     for name in form_class.base_fields:
-        if name in PERSONAL:
+        if name in PERSONAL or name == "version":
             continue
         value = getattr(customer, name)
         if name == "interests":
@@ -139,6 +146,8 @@ def data_for_service(section: str, form: forms.Form) -> dict:
     "keep what is on file"."""
     raw = {}
     for name in SECTIONS[section].base_fields:
+        if name == "version":
+            continue
         value = form.data.get(name, "")
         if name == "do_not_call":
             raw[name] = name in form.data
@@ -147,6 +156,12 @@ def data_for_service(section: str, form: forms.Form) -> dict:
             continue
         raw[name] = value
     return raw
+
+
+def version_for_service(form: forms.Form) -> int | None:
+    """The customer's version the form was opened on (None when the form did not carry one)."""
+    value = str(form.data.get("version", "")).strip()
+    return int(value) if value.isdigit() else None
 
 
 class InteractionForm(forms.Form):

@@ -52,6 +52,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -61,6 +62,15 @@ from servicefirst.accounts.permissions import Action, scope_for, staff_of
 from servicefirst.core.errors import PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
+from servicefirst.core.tabular import (
+    MAX_CELL_CHARS,
+    Unreadable,
+    check_xlsx,
+    longest,
+    record_at,
+    text_encoding,
+    too_long,
+)
 from servicefirst.customers import fields as f
 from servicefirst.customers.mappings import MAPPINGS, Extras, Mapping, get_mapping
 from servicefirst.customers.models import (
@@ -204,14 +214,19 @@ class _ValidRow:
 
 
 def _detect_encoding(path: Path) -> tuple[str, int]:
-    """'utf-8-sig' if the whole file decodes as UTF-8, else 'gb18030' (a superset of GBK);
-    also the number of lines, for progress."""
+    """'utf-8-sig' if the whole file decodes as UTF-8, else 'gb18030' (a superset of GBK) if
+    it decodes as that, 'utf-16' after a UTF-16 byte-order mark (`core.tabular`, which refuses
+    anything else and NUL bytes with `Unreadable`); also the number of lines, for progress."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
     lines = 0
     last = b""
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
+            if not lines and not last and chunk.startswith((codecs.BOM_UTF16_LE, b"\xfe\xff")):
+                utf8 = False
+            if utf8 and b"\x00" in chunk:
+                utf8 = False  # a binary file: core.tabular says where
             lines += chunk.count(b"\n")
             last = chunk[-1:]
             if utf8:
@@ -226,7 +241,7 @@ def _detect_encoding(path: Path) -> tuple[str, int]:
                 utf8 = False
     if last and last != b"\n":
         lines += 1
-    return ("utf-8-sig" if utf8 else "gb18030"), lines
+    return ("utf-8-sig" if utf8 else text_encoding(path)), lines
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -260,25 +275,44 @@ class _Source:
         self._close = fh.close
         first = fh.readline()
         fh.seek(0)
-        reader = csv.reader(fh, delimiter=_sniff_delimiter(first))
+        delimiter = _sniff_delimiter(first)
+        reader = csv.reader(fh, delimiter=delimiter)
         try:
             self.headers = [h.strip() for h in next(reader)]
         except StopIteration:
             self.headers = []
             return iter(())
+        except csv.Error as exc:
+            raise self._csv_error(1, exc, encoding, delimiter) from None
 
         def rows():
             previous_end = reader.line_num
-            for values in reader:
-                start = previous_end + 1
-                previous_end = reader.line_num
-                yield start, values
+            try:
+                for values in reader:
+                    start = previous_end + 1
+                    previous_end = reader.line_num
+                    yield start, values
+            except csv.Error as exc:
+                raise self._csv_error(previous_end + 1, exc, encoding, delimiter) from None
 
         return rows()
+
+    def _csv_error(self, line: int, exc: csv.Error, encoding: str, delimiter: str) -> Unreadable:
+        """What to say about a record the csv module refused (most often: a cell over its
+        128 KiB limit, which is then named by its column)."""
+        with open(self.path, encoding=encoding, newline="") as fh:
+            record = record_at(fh, line, delimiter=delimiter)
+        for column, message in too_long(record, self.headers if line > 1 else []):
+            return Unreadable(message, line=line, column=column)
+        return Unreadable(
+            _("Line %(line)d cannot be read as CSV (%(error)s).") % {"line": line, "error": exc},
+            line=line,
+        )
 
     def _xlsx(self) -> Iterator[tuple[int, list[Any]]]:
         import openpyxl
 
+        check_xlsx(self.path)  # not a zip archive, or a zip bomb: Unreadable
         try:
             workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # a corrupt or non-XLSX file: openpyxl raises many kinds
@@ -295,8 +329,15 @@ class _Source:
             self.headers.pop()
 
         def rows():
-            for line, values in enumerate(it, start=2):
-                yield line, [_cell(v) for v in values]
+            line = 1
+            try:
+                for line, values in enumerate(it, start=2):  # noqa: B007 - used after the loop
+                    yield line, [_cell(v) for v in values]
+            except Exception as exc:  # a damaged sheet: openpyxl and the XML parser raise many
+                raise Unreadable(
+                    _("The XLSX file is damaged after row %(line)d.") % {"line": line},
+                    line=line + 1,
+                ) from exc
 
         return rows()
 
@@ -529,6 +570,10 @@ class _Importer:
         self.total = 0
         self.validated = 0
         self.written = 0
+        self.count = 0
+        # Set when the file (or the rest of it) cannot be read: nothing is written, even with
+        # valid_only, since the rows after the damage were never checked.
+        self.fatal = False
 
     # progress is reported in "row equivalents": half for checking a row, half for writing it
     def _report(self) -> None:
@@ -552,7 +597,7 @@ class _Importer:
             started = time.perf_counter()
             self._validate(spool)
             result.seconds["validate"] = time.perf_counter() - started
-            if result.errors and not self.valid_only:
+            if result.errors and (self.fatal or not self.valid_only):
                 result.rejected = True
             else:
                 started = time.perf_counter()
@@ -567,10 +612,17 @@ class _Importer:
         try:
             rows = source.open()
         except (ValueError, OSError) as exc:
-            self.result.errors.append(RowError(0, "file", str(exc)))
+            self.fatal = True
+            self.result.errors.append(
+                RowError(getattr(exc, "line", 0), getattr(exc, "column", "") or "file", str(exc))
+            )
             return
         try:
             self._validate_rows(source, rows, spool)
+        except Unreadable as exc:  # the rest of the file cannot be read: nothing is written
+            self.fatal = True
+            self.result.errors.append(RowError(exc.line, exc.column or "file", str(exc)))
+            self.result.total_rows = self.count
         finally:
             source.close()
 
@@ -620,6 +672,8 @@ class _Importer:
             self._report()
             self._job_progress()
         count = self.count
+        if count == 0 and not result.errors:
+            result.errors.append(RowError(2, "file", _("The file has no rows below its header.")))
         result.total_rows = count
         self.total = count
         self.validated = count
@@ -638,6 +692,9 @@ class _Importer:
             if not any(values):  # values are str (empty or not) or dates, never 0 or False
                 continue
             self.count += 1
+            if longest(values) > MAX_CELL_CHARS:  # named by column, never echoed back
+                errors.extend(RowError(line, c, m) for c, m in too_long(values, headers))
+                continue
             if len(values) != width and any(v not in ("", None) for v in values[width:]):
                 errors.append(
                     RowError(
@@ -1003,6 +1060,10 @@ class _Importer:
         if to_update:
             Customer.objects.bulk_update(
                 to_update, sorted(update_fields | {"updated_at"}), batch_size=500
+            )
+            # Optimistic locking: an edit form opened before the import is now stale.
+            Customer.objects.filter(pk__in=[c.pk for c in to_update]).update(
+                version=F("version") + 1
             )
         replaced = set(replace_phones)
         if replace_phones:

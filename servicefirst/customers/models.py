@@ -222,6 +222,9 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Optimistic locking: every write through customers.services adds one; an edit made from
+    # a page or an API client that read an older version is refused (services.StaleCustomer).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["number"]

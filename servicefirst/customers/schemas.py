@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class CustomerIn(Schema):
@@ -37,6 +37,19 @@ class CustomerIn(Schema):
     lifecycle_reason: str | None = None
     home_branch_id: int | None = None
     relationship_manager_id: int | None = None
+
+
+class CustomerUpdateIn(CustomerIn):
+    version: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Optimistic locking: the customer's `version` as last read (GET returns it). When "
+            "the customer has changed since, nothing is changed and the answer is 409 with the "
+            "message (who changed it, when); read it again and reapply. Left out, the change "
+            "applies to whatever is current (last write wins)."
+        ),
+    )
 
 
 class CustomerSummary(Schema):
@@ -96,6 +109,9 @@ class TaskOut(Schema):
 class Customer360Out(Schema):
     id: int
     number: str
+    version: int = Field(
+        ..., description="Changes with every write; send it back with PATCH (optimistic locking)."
+    )
     name_zh: str
     name_latin: str
     gender: str

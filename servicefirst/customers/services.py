@@ -4,12 +4,13 @@ checks the permission matrix and records what it did."""
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicefirst.accounts.models import Staff, Unit
 from servicefirst.accounts.permissions import Action, allows, allows_customer, scope_for, staff_of
-from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
+from servicefirst.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record, sequence_allocate
 from servicefirst.customers import fields as f
@@ -143,6 +144,58 @@ def customer_create(*, actor, data: dict[str, Any]) -> Customer:
     return customer
 
 
+class StaleCustomer(Conflict):
+    """The customer was changed by someone else since the editor read it (optimistic locking)."""
+
+
+# The audit actions that change a customer's record: who made the latest one is named when an
+# edit from an older version is refused.
+_WRITES = (
+    AuditEvent.Action.CUSTOMER_CREATE,
+    AuditEvent.Action.CUSTOMER_UPDATE,
+    AuditEvent.Action.CUSTOMER_MERGE,
+    AuditEvent.Action.CONSENT_CHANGE,
+)
+
+
+def _stale(customer_id: int) -> StaleCustomer:
+    """The refusal of an edit made from an older version: who changed the customer last, and
+    when (in the reader's time zone)."""
+    current = Customer.objects.filter(pk=customer_id).only("updated_at").first()
+    last = (
+        AuditEvent.objects.filter(customer_id=customer_id, action__in=_WRITES)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    who = ""
+    if last is not None:
+        staff = Staff.objects.filter(user_id=last.actor_id).only("name").first()
+        who = staff.name if staff is not None else last.actor_username
+    at = current.updated_at if current is not None else timezone.now()
+    return StaleCustomer(
+        _(
+            "This customer was changed by someone else (by %(who)s at %(time)s); "
+            "reload to see their changes."
+        )
+        % {
+            "who": who or _("another user"),
+            "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+    )
+
+
+def _next_version(customer: Customer, expected: int) -> None:
+    """Move the customer from version `expected` to the next, atomically (UPDATE … WHERE
+    id = … AND version = …): when another write got there first, nothing is changed and
+    StaleCustomer is raised (the caller's transaction rolls back)."""
+    moved = Customer.objects.filter(pk=customer.pk, version=expected).update(
+        version=F("version") + 1
+    )
+    if moved != 1:
+        raise _stale(customer.pk)
+    customer.version = expected + 1
+
+
 def _editable_customer(actor, customer_id: int, action: str = Action.CUSTOMER_EDIT) -> Customer:
     customer = (
         Customer.objects.select_for_update()
@@ -157,9 +210,17 @@ def _editable_customer(actor, customer_id: int, action: str = Action.CUSTOMER_ED
 
 
 @transaction.atomic
-def customer_update(*, actor, customer_id: int, data: dict[str, Any]) -> Customer:
-    """Change some fields. Errors name the field and nothing is saved."""
+def customer_update(
+    *, actor, customer_id: int, data: dict[str, Any], version: int | None = None
+) -> Customer:
+    """Change some fields. Errors name the field and nothing is saved.
+
+    `version` is the customer's version the editor read (the edit form's hidden field, the
+    API's `version`): when the customer has changed since, StaleCustomer says by whom and
+    when, and nothing is saved. Without it the edit applies to whatever is current."""
     customer = _editable_customer(actor, customer_id)
+    if version is not None and customer.version != version:
+        raise _stale(customer.pk)
     cleaned, errors = clean_customer(data, partial=True, current=customer)
     if errors:
         raise ValidationFailed(errors)
@@ -186,6 +247,7 @@ def customer_update(*, actor, customer_id: int, data: dict[str, Any]) -> Custome
     if "phones" in cleaned and _set_phones(customer, cleaned["phones"]):
         changed.append("phones")
     if changed:
+        _next_version(customer, customer.version if version is None else version)
         customer.save()
         interaction_record(
             customer=customer,
@@ -289,7 +351,8 @@ def consent_set(
         result = open_grant
     if kind == Consent.Kind.PHONE and not granted and not customer.do_not_call:
         customer.do_not_call = True
-        customer.save(update_fields=["do_not_call", "updated_at"])
+        customer.version += 1  # the row is locked (select_for_update)
+        customer.save(update_fields=["do_not_call", "version", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CONSENT_CHANGE,
@@ -417,6 +480,7 @@ def customer_merge(*, actor, survivor_id: int, duplicate_id: int) -> Customer:
             "updated_at",
             "source",
             "source_key",
+            "version",
         }:
             continue
         mine, theirs = getattr(survivor, name), getattr(duplicate, name)
@@ -424,10 +488,12 @@ def customer_merge(*, actor, survivor_id: int, duplicate_id: int) -> Customer:
             setattr(survivor, name, theirs)
             filled.append(name)
     survivor.do_not_call = survivor.do_not_call or duplicate.do_not_call
+    survivor.version += 1  # both rows are locked (select_for_update)
     survivor.save()
     duplicate.merged_into = survivor
     duplicate.id_number_hash = ""  # the survivor now carries the identity
-    duplicate.save(update_fields=["merged_into", "id_number_hash", "updated_at"])
+    duplicate.version += 1
+    duplicate.save(update_fields=["merged_into", "id_number_hash", "version", "updated_at"])
     interaction_record(
         customer=survivor,
         kind=Interaction.Kind.CHANGE,

@@ -115,9 +115,21 @@ def section(request, customer_id: int, name: str):
                 actor=request.user,
                 customer_id=customer.pk,
                 data=forms.data_for_service(name, form),
+                version=forms.version_for_service(form),
             )
         except PermissionDenied as exc:
             return HttpResponseForbidden(str(exc))
+        except services.StaleCustomer as exc:
+            # Someone else saved first: their change stays, this one is not applied. The form
+            # keeps what was typed (and its old version, so saving again is refused too).
+            form.is_valid()
+            context = {"c": customer, "name": name, "form": form, "conflict": str(exc)}
+            return _part(
+                request,
+                "customers/_section_form.html",
+                context,
+                status=200 if request.htmx else 409,
+            )
         except ValidationFailed as exc:
             _errors_onto(form, exc)
             context = {"c": customer, "name": name, "form": form}

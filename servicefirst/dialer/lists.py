@@ -41,6 +41,15 @@ from servicefirst.accounts.permissions import Action, scope_filter, staff_of
 from servicefirst.core.errors import NotFound, PermissionDenied, ValidationFailed
 from servicefirst.core.models import AuditEvent
 from servicefirst.core.services import audit_record
+from servicefirst.core.tabular import (
+    MAX_CELL_CHARS,
+    Unreadable,
+    check_xlsx,
+    decode_text,
+    longest,
+    record_at,
+    too_long,
+)
 from servicefirst.customers.fields import mask_phone, try_phone
 from servicefirst.customers.models import Consent, Customer, CustomerPhone, Interaction
 from servicefirst.customers.services import interaction_record
@@ -62,6 +71,7 @@ CHUNK = 2000  # customers whose facts are loaded in one go
 MICROSECOND = datetime.timedelta(microseconds=1)
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILE_ROWS = 200_000
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # what an XLSX call list may unpack to
 # A customer already on a live call (or being called by another campaign) is looked at again
 # this much later.
 BUSY_ELSEWHERE = datetime.timedelta(minutes=10)
@@ -402,35 +412,83 @@ def read_rows(name: str, content: bytes) -> tuple[list[str], list[tuple[int, lis
             {"file": [_("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES >> 20}]}
         )
     if name.lower().endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a non-XLSX file
-            raise ValidationFailed({"file": [_("This is not a readable XLSX file.")]}) from exc
-        try:
-            it = book.worksheets[0].iter_rows(values_only=True)
-            headers = [_cell(h) for h in next(it, ())]
-            rows = [(i, [_cell(v) for v in values]) for i, values in enumerate(it, start=2)]
-        finally:
-            book.close()
-        return headers, rows
-    if not name.lower().endswith((".csv", ".txt")):
+        headers, rows = _xlsx_rows(content)
+    elif name.lower().endswith((".csv", ".txt")):
+        headers, rows = _csv_rows(content)
+    else:
         raise ValidationFailed({"file": [_("Upload a CSV or XLSX file.")]})
+    problems = [
+        _("row %(n)d, column “%(column)s”: %(message)s")
+        % {"n": line, "column": column, "message": message}
+        for line, values in [(1, headers), *rows]
+        if longest(values) > MAX_CELL_CHARS
+        for column, message in too_long(values, headers if line > 1 else [])
+    ]
+    if problems:
+        raise ValidationFailed({"file": problems})
+    return headers, rows
+
+
+def _xlsx_rows(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    import openpyxl
+
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("gb18030", errors="replace")
+        check_xlsx(io.BytesIO(content), max_unpacked=MAX_UNPACKED_BYTES)
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Unreadable as exc:
+        raise ValidationFailed({"file": [str(exc)]}) from None
+    except Exception as exc:  # openpyxl raises many kinds for a non-XLSX file
+        raise ValidationFailed({"file": [_("This is not a readable XLSX file.")]}) from exc
+    line = 1
+    try:
+        it = book.worksheets[0].iter_rows(values_only=True)
+        headers = [_cell(h) for h in next(it, ())]
+        rows = []
+        for line, values in enumerate(it, start=2):  # noqa: B007 - used in the message
+            rows.append((line, [_cell(v) for v in values]))
+            if len(rows) > MAX_FILE_ROWS:
+                break  # file_customers says the file is too long
+    except Exception as exc:  # a damaged sheet: openpyxl and the XML parser raise many kinds
+        raise ValidationFailed(
+            {"file": [_("The XLSX file is damaged after row %(n)d.") % {"n": line}]}
+        ) from exc
+    finally:
+        book.close()
+    return headers, rows
+
+
+def _csv_rows(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    try:
+        text = decode_text(content)
+    except Unreadable as exc:
+        raise ValidationFailed({"file": [str(exc)]}) from None
     first = text.split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers = [_cell(h) for h in next(reader, [])]
+    headers: list[str] = []
     rows = []
-    previous = reader.line_num
-    for values in reader:
-        rows.append((previous + 1, [_cell(v) for v in values]))
+    previous = 0
+    try:
+        headers = [_cell(h) for h in next(reader, [])]
         previous = reader.line_num
+        for values in reader:
+            rows.append((previous + 1, [_cell(v) for v in values]))
+            previous = reader.line_num
+    except csv.Error as exc:
+        line = previous + 1
+        record = record_at(io.StringIO(text, newline=""), line, delimiter=delimiter)
+        problems = [
+            _("row %(n)d, column “%(column)s”: %(message)s")
+            % {"n": line, "column": column, "message": message}
+            for column, message in too_long(record, headers if line > 1 else [])
+        ]
+        raise ValidationFailed(
+            {
+                "file": problems
+                or [_("Row %(n)d cannot be read as CSV (%(error)s).") % {"n": line, "error": exc}]
+            }
+        ) from None
     return headers, rows
 
 
@@ -883,7 +941,8 @@ def customer_set_do_not_call(customer_id: int, *, actor=None, call: Call | None 
     if customer.do_not_call:
         return False
     customer.do_not_call = True
-    customer.save(update_fields=["do_not_call", "updated_at"])
+    customer.version += 1  # optimistic locking: an edit form opened before this is stale
+    customer.save(update_fields=["do_not_call", "version", "updated_at"])
     interaction_record(
         customer=customer,
         kind=Interaction.Kind.CHANGE,

@@ -12,7 +12,9 @@ from servicefirst.scoring.models import TrainingJob
 def run_job(job_id: int) -> dict:
     """Run one training or scoring job registered by `services.job_create`."""
     job = TrainingJob.objects.select_related("created_by__user", "product").get(pk=job_id)
-    if job.status != TrainingJob.Status.PENDING:
+    # RUNNING: the worker that ran it died and the task was re-queued (core/workers.py), so it
+    # runs again (scores are replaced batch by batch; a model version is saved in one step).
+    if job.status not in (TrainingJob.Status.PENDING, TrainingJob.Status.RUNNING):
         return {"status": job.status}
     actor = job.created_by.user if job.created_by else None
     with request_context(channel="task"):
