@@ -108,18 +108,21 @@ def arrivals(request):
     return render(request, "lobby/_arrivals.html", _arrivals_context(request, branch))
 
 
+def _home_context(request, branch, form=None) -> dict:
+    return {
+        **_today_context(branch),
+        **_arrivals_context(request, branch),
+        "form": form if form is not None else forms.WalkInForm(),
+        "open_handoffs": selectors.open_handoffs(branch.pk).count(),
+        "greetings": selectors.greetings_on(timezone.localdate()),
+    }
+
+
 @login_required
 def home(request):
     """The lobby manager's page."""
     branch = _branch(request)
-    context = {
-        **_today_context(branch),
-        **_arrivals_context(request, branch),
-        "form": forms.WalkInForm(),
-        "open_handoffs": selectors.open_handoffs(branch.pk).count(),
-        "greetings": selectors.greetings_on(timezone.localdate()),
-    }
-    return render(request, "lobby/home.html", context)
+    return render(request, "lobby/home.html", _home_context(request, branch))
 
 
 @login_required
@@ -151,10 +154,7 @@ def walkin(request):
         if request.htmx:
             return render(request, "lobby/_walkin_form.html", {"form": form}, status=status)
         return render(
-            request,
-            "lobby/home.html",
-            {**_today_context(branch), "form": form},
-            status=status,
+            request, "lobby/home.html", _home_context(request, branch, form), status=status
         )
     if not request.htmx:
         messages.success(
