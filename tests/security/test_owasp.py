@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
@@ -458,6 +459,7 @@ def test_customer_import_refuses_a_too_big_file_and_a_wrong_type(sec_bank):
     from servicefirst.customers.models import ImportJob
 
     client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the messages below, in English
     client.force_login(sec_bank.users[Role.BACK_OFFICE])
     jobs = ImportJob.objects.count()
     url = reverse("customers:import")
@@ -480,6 +482,7 @@ def test_call_list_upload_refuses_a_too_big_file_and_a_wrong_type(sec_bank):
     from servicefirst.dialer.models import CallListEntry
 
     client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the messages below, in English
     client.force_login(sec_bank.users[Role.CC_SUPERVISOR])
     campaign_id = sec_bank.ids["campaign"]
     entries = CallListEntry.objects.filter(campaign_id=campaign_id).count()
