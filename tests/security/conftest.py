@@ -384,10 +384,12 @@ def _pick_objects(bank: SecurityBank, a: Unit, b: Unit) -> None:  # noqa: PLR091
     put("legal_hold", hold)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def sec_bank(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Loaded once for the package, inside a transaction rolled back after its last test (each
-    test then runs in a savepoint of its own)."""
+    """Loaded once per module, inside a transaction rolled back after the module's last test
+    (each test then runs in a savepoint of its own). Not "package": tests/security is not a
+    Python package, and a package-scoped fixture there would live to the end of the session —
+    its open transaction under every test that follows."""
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()

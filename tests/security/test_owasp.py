@@ -135,7 +135,8 @@ def test_production_settings_pass_check_deploy(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DJANGO_SETTINGS_MODULE", "SERVICEFIRST_DEV", "DEBUG"}
+        if key
+        not in {"DJANGO_SETTINGS_MODULE", "SERVICEFIRST_DEV", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(PRODUCTION_ENV, SERVICEFIRST_VAR_DIR=str(tmp_path))
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
