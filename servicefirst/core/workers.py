@@ -91,6 +91,15 @@ def keep_alive(worker_id: str, using: str = "default") -> None:
     _keeper = db.Database.connect(**params)
 
 
+def let_go() -> None:
+    """Close the session `keep_alive` opened: the worker has stopped (a worker run in-process,
+    in batch mode or by the tests, must not leave it open)."""
+    global _keeper
+    if _keeper is not None:
+        _keeper.close()
+        _keeper = None
+
+
 def _sessions(names: set[str], using: str) -> set[str]:
     """Which of these worker names have a database session (PostgreSQL)."""
     if not names:

@@ -28,5 +28,10 @@ class Command(LibraryCommand):
                 f"db_worker: {counts['requeued']} task(s) of dead workers re-queued, "
                 f"{counts['failed']} failed after {workers.MAX_ATTEMPTS} attempts"
             )
-        workers.start_reaper(backend_name)
-        super().handle(*args, **options)
+        reaper = workers.start_reaper(backend_name)
+        try:
+            super().handle(*args, **options)
+        finally:
+            # a worker run in-process (batch mode, tests) leaves no thread or session behind
+            reaper.set()
+            workers.let_go()
