@@ -103,6 +103,7 @@ from servicefirst.commitments.models import (
     ServiceEvent,
 )
 from servicefirst.commitments.signals import case_breached
+from servicefirst.core.workers import pid_alive
 
 log = logging.getLogger("servicefirst.commitments.engine")
 
@@ -1547,15 +1548,7 @@ def _holder_gone(owner: str) -> bool:
     if host != socket.gethostname()[:40] or not pid_text.isdigit():
         return False
     pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return pid != os.getpid() and not pid_alive(pid)
 
 
 def run_until_caught_up(

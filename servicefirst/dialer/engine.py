@@ -113,6 +113,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from servicefirst.core.workers import pid_alive
 from servicefirst.dialer import agents, calls, compliance, pacing
 from servicefirst.dialer.models import (
     AgentState,
@@ -277,16 +278,6 @@ def _hold_order(agent: dict) -> tuple:
 # --------------------------------------------------------------------------- the lease
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class Lease:
     """The DialerProcess row `name`: held by one process at a time (see the module doc)."""
 
@@ -326,7 +317,7 @@ class Lease:
             free = (
                 row.stopped_at is not None
                 or row.heartbeat_at < now - dt.timedelta(seconds=self.stale_s)
-                or (row.host == self.host and row.pid != self.pid and not _pid_alive(row.pid))
+                or (row.host == self.host and row.pid != self.pid and not pid_alive(row.pid))
             )
             if not free:
                 self.holder = f"pid {row.pid} on {row.host}"

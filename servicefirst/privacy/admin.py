@@ -3,18 +3,8 @@ through privacy.services (permission-checked and audit-logged)."""
 
 from django.contrib import admin
 
+from servicefirst.core.admin import ReadOnlyAdmin
 from servicefirst.privacy.models import AnonymisationRecord, LegalHold
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LegalHold)
